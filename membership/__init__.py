@@ -1,0 +1,77 @@
+"""The reader-revenue backend: `create_app()` is the only way to build the app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from membership.config import ConfigError, Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Config -> extensions -> blueprints -> CLI. Bad config exits with one clear line."""
+    try:
+        settings = settings or load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    app = Flask(__name__)
+    _configure(app, settings)
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    from membership.logs import configure_logging, install_request_id
+
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.mode == "production",
+        TESTING=settings.mode == "test",
+    )
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    configure_logging()
+    install_request_id(app)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}}
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from membership import models  # noqa: F401  (the whole schema on the metadata)
+    from membership.errors import register_error_handlers
+    from membership.extensions import db, limiter, migrate
+    from membership.queue import celery_init_app
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    limiter.init_app(app)
+    celery_init_app(app, settings)
+    register_error_handlers(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from membership.web.views import bp as web_bp
+
+    app.register_blueprint(web_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from membership.cli import register_cli
+
+    register_cli(app)

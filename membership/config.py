@@ -1,0 +1,146 @@
+"""Typed settings read from the environment and validated once, at start-up.
+
+Production refuses to start on a missing or malformed setting, naming it and how to
+set it; development and tests fill safe defaults (the embedded default: SQLite under
+var/, a broker on SQLite, the offline Stripe simulator and a local mail sink).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+FISCAL_STATUSES = ("nonprofit", "fiscally_sponsored", "for_profit")
+MODES = ("development", "production", "test")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and how to set it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "development"
+    database_url: str = f"sqlite:///{VAR_DIR / 'membership.db'}"
+    redis_url: str | None = None
+    broker_url: str = f"sqla+sqlite:///{VAR_DIR / 'broker.db'}"
+    broker_key_prefix: str = ""
+    secret_key: str = "dev-only-secret-key-change-me-0000000000"
+    stripe_secret_key: str = "sk_test_embedded_default"
+    stripe_webhook_secret: str = "whsec_embedded_default"
+    stripe_api_base: str = "http://127.0.0.1:12111"
+    smtp_url: str = "smtp://127.0.0.1:8025"
+    public_url: str = "http://127.0.0.1:5000"
+    outlet_name: str = "The Demo Gazette"
+    outlet_postal_address: str = "1 Example Street, Springfield, CA 90000, USA"
+    outlet_timezone: str = "America/Los_Angeles"
+    fiscal_status: str = "nonprofit"
+    outlet_ein: str | None = "00-0000000"
+    mail_from: str = "members@demo-gazette.example"
+    past_due_grace_days: int = 14
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def rate_limit_storage_url(self) -> str:
+        return self.redis_url or "memory://"
+
+
+# name -> (field, how to set it); order is the order errors are reported in.
+_ENV: dict[str, tuple[str, str]] = {
+    "DATABASE_URL": ("database_url", "postgresql+psycopg://user@host/dbname"),
+    "REDIS_URL": ("redis_url", "redis://host:6379/0"),
+    "SECRET_KEY": ("secret_key", "32+ random characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"),
+    "STRIPE_SECRET_KEY": ("stripe_secret_key", "your Stripe secret key, sk_live_... or sk_test_..."),
+    "STRIPE_WEBHOOK_SECRET": ("stripe_webhook_secret", "the endpoint's signing secret, whsec_..."),
+    "STRIPE_API_BASE": ("stripe_api_base", "https://api.stripe.com"),
+    "SMTP_URL": ("smtp_url", "smtp://user:password@relay:587 (or smtps://...)"),
+    "PUBLIC_URL": ("public_url", "https://members.example.org"),
+    "OUTLET_NAME": ("outlet_name", "the newsroom's name as readers know it"),
+    "OUTLET_POSTAL_ADDRESS": ("outlet_postal_address", "the postal address printed in every mail (CAN-SPAM)"),
+    "OUTLET_TIMEZONE": ("outlet_timezone", "an IANA zone such as America/Chicago"),
+    "FISCAL_STATUS": ("fiscal_status", "one of " + ", ".join(FISCAL_STATUSES)),
+    "OUTLET_EIN": ("outlet_ein", "the nonprofit's EIN, 12-3456789"),
+    "MAIL_FROM": ("mail_from", "the From address, members@example.org"),
+    "PAST_DUE_GRACE_DAYS": ("past_due_grace_days", "a whole number of days, e.g. 14"),
+    "CELERY_KEY_PREFIX": ("broker_key_prefix", "a short prefix such as 'prod:'"),
+}
+_REQUIRED_IN_PRODUCTION = (
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+    "SMTP_URL", "PUBLIC_URL", "OUTLET_NAME", "OUTLET_POSTAL_ADDRESS", "OUTLET_TIMEZONE",
+    "FISCAL_STATUS",
+)
+
+
+def _fail(name: str, problem: str) -> ConfigError:
+    return ConfigError(f"{name} {problem}: set it to {_ENV[name][1]}")
+
+
+def _read(environ: Mapping[str, str], mode: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"mode": mode}
+    for name, (attr, _) in _ENV.items():
+        raw = environ.get(name, "").strip()
+        if raw:
+            values[attr] = raw
+        elif mode == "production" and name in _REQUIRED_IN_PRODUCTION:
+            raise _fail(name, "is not set")
+    if "past_due_grace_days" in values:
+        if not str(values["past_due_grace_days"]).isdigit():
+            raise _fail("PAST_DUE_GRACE_DAYS", "is not a whole number")
+        values["past_due_grace_days"] = int(values["past_due_grace_days"])
+    return values
+
+
+def _validate(s: Settings) -> None:
+    """Checks shape, not reachability: /readyz reports what is down."""
+    db = urlparse(s.database_url).scheme.split("+")[0]
+    if db not in ("postgresql", "sqlite"):
+        raise _fail("DATABASE_URL", f"has unsupported scheme '{db}'")
+    if s.redis_url and urlparse(s.redis_url).scheme not in ("redis", "rediss"):
+        raise _fail("REDIS_URL", "is not a redis:// URL")
+    if urlparse(s.smtp_url).scheme not in ("smtp", "smtps"):
+        raise _fail("SMTP_URL", "is not an smtp:// or smtps:// URL")
+    for name, value in (("PUBLIC_URL", s.public_url), ("STRIPE_API_BASE", s.stripe_api_base)):
+        if urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc:
+            raise _fail(name, "is not an http(s) URL")
+    if s.fiscal_status not in FISCAL_STATUSES:
+        raise _fail("FISCAL_STATUS", f"is '{s.fiscal_status}'")
+    try:
+        ZoneInfo(s.outlet_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail("OUTLET_TIMEZONE", f"'{s.outlet_timezone}' is not a known time zone") from None
+    if not s.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise _fail("STRIPE_SECRET_KEY", "does not look like a Stripe secret key")
+    if not s.stripe_webhook_secret.startswith("whsec_"):
+        raise _fail("STRIPE_WEBHOOK_SECRET", "does not start with whsec_")
+    if s.is_production:
+        if len(s.secret_key) < 32:
+            raise _fail("SECRET_KEY", "is shorter than 32 characters")
+        if s.fiscal_status == "nonprofit" and not s.outlet_ein:
+            raise _fail("OUTLET_EIN", "is required when FISCAL_STATUS=nonprofit")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults -> environment -> explicit overrides (tests), then validation."""
+    env = os.environ if environ is None else environ
+    mode = overrides.pop("mode", None) or env.get("APP_ENV", "development").strip() or "development"
+    if mode not in MODES:
+        raise ConfigError(f"APP_ENV is '{mode}': set it to one of {', '.join(MODES)}")
+    values = _read(env, mode)
+    known = {f.name for f in fields(Settings)}
+    values.update({k: v for k, v in overrides.items() if k in known})
+    settings = Settings(**values)
+    if settings.redis_url and "broker_url" not in overrides:
+        settings = replace(settings, broker_url=settings.redis_url)
+    _validate(settings)
+    return settings

@@ -1,0 +1,17 @@
+"""Imports every domain's models so metadata (Alembic, tests) sees the whole schema."""
+
+from membership.billing import models as billing_models
+from membership.ledger import models as ledger_models
+from membership.mail import models as mail_models
+from membership.newsletters import models as newsletter_models
+from membership.readers import models as reader_models
+from membership.staff import models as staff_models
+
+__all__ = [
+    "billing_models",
+    "ledger_models",
+    "mail_models",
+    "newsletter_models",
+    "reader_models",
+    "staff_models",
+]

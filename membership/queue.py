@@ -1,0 +1,97 @@
+"""Celery the Flask way, plus the two rules every enqueue follows.
+
+1. Tasks run inside the app context (`celery_init_app`), take ids, use JSON.
+2. Enqueue only after the commit that created what the task reads
+   (`enqueue_after_commit`), and never let a broker outage fail the request: the
+   database row is the truth and a sweeper re-enqueues what was not sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from membership.config import Settings
+
+log = logging.getLogger(__name__)
+QUEUES = ("webhooks", "mail", "newsletters", "reports")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    transport: dict[str, Any] = {"visibility_timeout": 3600}
+    if settings.redis_url:
+        transport.update(socket_connect_timeout=2, socket_timeout=5)
+        if settings.broker_key_prefix:
+            transport["global_keyprefix"] = settings.broker_key_prefix
+    return {
+        "broker_url": settings.broker_url,
+        "broker_transport_options": transport,
+        "broker_connection_retry_on_startup": True,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": "default",
+        "task_routes": {f"workers.tasks.{q}.*": {"queue": q} for q in QUEUES},
+        "task_publish_retry": False,
+        "broker_connection_timeout": 2,
+        "task_time_limit": 300,
+        "task_soft_time_limit": 240,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    """Create the Celery app bound to this Flask app (Flask's documented pattern)."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(settings))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def enqueue(task: Any, *args: Any, **options: Any) -> bool:
+    """Send a task now; on a broker outage log it and return False (a sweeper retries)."""
+    try:
+        task.apply_async(args=args, **options)
+        return True
+    except Exception as exc:  # kombu raises several unrelated types for "broker down"
+        log.warning("enqueue failed, left for the sweeper", extra={"task": task.name, "error": str(exc)})
+        return False
+
+
+_PENDING = "membership.pending_tasks"
+
+
+def enqueue_after_commit(task: Any, *args: Any, **options: Any) -> None:
+    """Send the task once the current transaction of `db.session` commits; drop it on rollback."""
+    from membership.db import db
+
+    db.session().info.setdefault(_PENDING, []).append((task, args, options))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    for task, args, options in session.info.pop(_PENDING, []):
+        enqueue(task, *args, **options)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,74 @@
+"""Readers, the evidence of what they consented to, and their sign-in tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from membership.db import Base, intpk, optional_timestamp, str_enum, timestamp
+
+
+class Reader(Base):
+    """A person who reads, pays or gives. Erasure blanks PII but keeps the row.
+
+    Emails are stored lower-cased (a CHECK enforces it) so uniqueness is
+    case-insensitive on every database without functional indexes.
+    """
+
+    __tablename__ = "readers"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[timestamp]
+    email_verified_at: Mapped[optional_timestamp]
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    deleted_at: Mapped[optional_timestamp]
+    sessions_revoked_at: Mapped[optional_timestamp]
+
+
+class ConsentKind(StrEnum):
+    TERMS = "terms"
+    AUTO_RENEWAL = "auto_renewal"
+    NEWSLETTER = "newsletter"
+    MARKETING = "marketing"
+
+
+class Consent(Base):
+    """Evidence of consent (GDPR Art. 7, California ARL): kept >= 3 years, never edited."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[intpk]
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    kind: Mapped[ConsentKind] = mapped_column(str_enum(ConsentKind))
+    text_version: Mapped[str] = mapped_column(String(64))
+    price_shown_minor: Mapped[int | None]
+    price_shown_currency: Mapped[str | None] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[timestamp]
+
+
+class TokenPurpose(StrEnum):
+    CONFIRM = "confirm"
+    SIGN_IN = "sign_in"
+
+
+class LoginToken(Base):
+    """A magic-link token: only its SHA-256 is stored; single use; short-lived."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[optional_timestamp]
+    created_at: Mapped[timestamp]

@@ -1,0 +1,19 @@
+"""Resource families; importing this package registers all routes and hooks."""
+
+from . import (  # noqa: F401
+    catalog,
+    checkout,
+    clocks,
+    customers,
+    disputes,
+    events,
+    invoices,
+    payment_methods,
+    payments,
+    payouts,
+    portal,
+    refunds,
+    sub_update,
+    subscriptions,
+    webhook_endpoints,
+)
