@@ -1,0 +1,32 @@
+"""The one door to Stripe. Everything that talks to Stripe gets its client here, so
+tests and the embedded default swap the address (STRIPE_API_BASE), never the code path.
+"""
+
+from __future__ import annotations
+
+import stripe
+from flask import current_app
+
+from membership.config import Settings
+
+_CLIENTS: dict[tuple[str, str], stripe.StripeClient] = {}
+
+
+def stripe_client() -> stripe.StripeClient:
+    """A StripeClient for the current app's settings (cached per key + address)."""
+    settings: Settings = current_app.config["SETTINGS"]
+    cache_key = (settings.stripe_secret_key, settings.stripe_api_base)
+    client = _CLIENTS.get(cache_key)
+    if client is None:
+        client = stripe.StripeClient(
+            settings.stripe_secret_key,
+            base_addresses={"api": settings.stripe_api_base},
+            max_network_retries=2,
+        )
+        _CLIENTS[cache_key] = client
+    return client
+
+
+def idempotency_key(*parts: object) -> str:
+    """A deterministic key from what the request means, so a retry cannot double-charge."""
+    return ":".join(str(p) for p in parts)

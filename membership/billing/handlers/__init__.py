@@ -1,0 +1,1 @@
+"""Stripe event handlers, one module per concern, registered with `@handles`."""

@@ -1,0 +1,23 @@
+"""ledger (issue 5, money)
+
+Revision ID: 0005
+Revises: 0004
+
+Reserved so parallel work on domains keeps one linear history; fill in or leave empty.
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

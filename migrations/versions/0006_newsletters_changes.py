@@ -1,0 +1,23 @@
+"""newsletters (issue 6, newsletters)
+
+Revision ID: 0006
+Revises: 0005
+
+Reserved so parallel work on domains keeps one linear history; fill in or leave empty.
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
