@@ -53,7 +53,7 @@ class SimServer:
         self.url = ""
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self) -> "SimServer":
+    def start(self) -> SimServer:
         if self.state_file and os.path.exists(self.state_file):
             extra = self.sim.store.load(self.state_file)
             self.sim.restore_extra(extra)
@@ -80,7 +80,7 @@ class SimServer:
         self._save()
         self._http = None
 
-    def __enter__(self) -> "SimServer":
+    def __enter__(self) -> SimServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

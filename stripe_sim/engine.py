@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import stripe
 
@@ -89,7 +90,8 @@ class Sim:
         """The test clock governing an object (via its customer)."""
         meta = self.store.meta.get(obj["id"])
         if meta and "clock" in meta:
-            return meta["clock"]  # type: ignore[no-any-return]
+            clock: str | None = meta["clock"]
+            return clock
         if obj.get("object") == "customer":
             return obj.get("test_clock")
         cus = obj.get("customer")

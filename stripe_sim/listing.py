@@ -9,7 +9,8 @@ expanded ("includable" in Stripe's words).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .engine import INCLUDABLE, Sim, list_object
 from .errors import invalid

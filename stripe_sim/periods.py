@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DAY = 86400
 
 
 def add_months(anchor: int, months: int) -> int:
     """Anchor + n months, clamping the day (Jan 31 + 1 month = Feb 28/29)."""
-    d = datetime.fromtimestamp(anchor, tz=timezone.utc)
+    d = datetime.fromtimestamp(anchor, tz=UTC)
     m = d.month - 1 + months
     year, month = d.year + m // 12, m % 12 + 1
     day = min(d.day, calendar.monthrange(year, month)[1])

@@ -30,7 +30,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
-    sim_server: "SimServer"
+    sim_server: SimServer
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -39,7 +39,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests and benchmarks would drown in access logs."""
 
     def do_GET(self) -> None:
@@ -79,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pragma: no cover - last-resort 500, keeps the connection sane
             self._send(500, json.dumps({"error": {"type": "api_error", "message": repr(exc)}}).encode())
 
-    def _api(self, app: "SimServer", method: str, path: str, query: str, body: str) -> None:
+    def _api(self, app: SimServer, method: str, path: str, query: str, body: str) -> None:
         sim = app.sim
         req_id = sim.store.new_id("req", 14)
         headers = {"Request-Id": req_id, "Stripe-Version": API_VERSION}
@@ -127,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(err.status, json.dumps(err.body()).encode(), headers=headers)
 
     @staticmethod
-    def _run(app: "SimServer", fn: Any, req: Request) -> bytes:
+    def _run(app: SimServer, fn: Any, req: Request) -> bytes:
         result = fn(app.sim, req)
         return json.dumps(expand(app.sim, result, req.params)).encode()
 
@@ -147,7 +147,7 @@ def _api_key(header: str) -> str:
     return key
 
 
-def make_http_server(host: str, port: int, app: "SimServer") -> _HTTPServer:
+def make_http_server(host: str, port: int, app: SimServer) -> _HTTPServer:
     srv = _HTTPServer((host, port), Handler)
     srv.sim_server = app
     return srv

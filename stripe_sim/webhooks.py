@@ -17,7 +17,8 @@ import ipaddress
 import random
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 ResultHook = Callable[[str, str, bool, bool], None]
@@ -43,7 +44,7 @@ def is_loopback_url(url: str) -> bool:
 
 
 class _Worker(threading.Thread):
-    def __init__(self, owner: "Dispatcher", url: str) -> None:
+    def __init__(self, owner: Dispatcher, url: str) -> None:
         super().__init__(name=f"stripe-sim-webhooks {url}", daemon=True)
         self.owner = owner
         self.url = url

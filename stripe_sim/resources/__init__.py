@@ -8,6 +8,8 @@ from . import (  # noqa: F401
     disputes,
     events,
     invoices,
+    ledger,
+    lifecycle,
     payment_methods,
     payments,
     payouts,

@@ -6,6 +6,7 @@ and events Stripe's Checkout would, ending with ``checkout.session.completed``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import errors
@@ -224,4 +225,8 @@ def _list(sim: Sim, req: Request) -> dict[str, Any]:
     p = req.params
     filters = {k: as_str(p, k) for k in ("customer", "subscription", "payment_intent", "status")}
     return paginate(sim, p, "checkout.session", "/v1/checkout/sessions",
-                    [(lambda o, k=k, v=v: o[k] == v) if v else None for k, v in filters.items()])
+                    [_eq(k, v) if v else None for k, v in filters.items()])
+
+
+def _eq(key: str, value: str | None) -> Callable[[dict[str, Any]], bool]:
+    return lambda o: bool(o[key] == value)

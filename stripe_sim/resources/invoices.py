@@ -288,8 +288,8 @@ def _uncollectible(sim: Sim, req: Request) -> dict[str, Any]:
 def _list_payments(sim: Sim, req: Request) -> dict[str, Any]:
     p = req.params
     inv = as_str(p, "invoice")
-    pay = p.get("payment") if isinstance(p.get("payment"), dict) else {}
-    pi = pay.get("payment_intent")
+    pay = p.get("payment")
+    pi = pay.get("payment_intent") if isinstance(pay, dict) else None
     return paginate(sim, p, "invoice_payment", "/v1/invoice_payments", [
         (lambda o: o["invoice"] == inv) if inv else None,
         (lambda o: o["payment"].get("payment_intent") == pi) if pi else None,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import errors
-from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from ..engine import Sim
+from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from . import invoices as inv_mod
 from . import lifecycle
 from .payment_methods import resolve_pm
@@ -37,9 +37,8 @@ def _proration_lines(sim: Sim, sub: dict[str, Any], si: dict[str, Any], old: dic
 
 
 def update_subscription(sim: Sim, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
-    if sub["status"] in ("canceled", "incomplete_expired"):
-        if set(p) - {"metadata", "cancellation_details", "expand"}:
-            raise errors.invalid("A canceled subscription can only update its cancellation_details and metadata.")
+    if sub["status"] in ("canceled", "incomplete_expired") and set(p) - {"metadata", "cancellation_details", "expand"}:
+        raise errors.invalid("A canceled subscription can only update its cancellation_details and metadata.")
     clock = sim.clock_of(sub)
     now = sim.now(clock)
     before = sim.render(sub)
@@ -89,8 +88,10 @@ def update_subscription(sim: Sim, sub: dict[str, Any], p: dict[str, Any]) -> dic
     for i, spec in enumerate(as_list(p, "items")):
         if not isinstance(spec, dict):
             continue
-        si = sim.store.get(spec["id"], "subscription_item", f"items[{i}][id]") if spec.get("id") else None
-        if si is None or si["subscription"] != sub["id"]:
+        if not spec.get("id"):
+            raise errors.invalid("Adding items is not supported by stripe_sim; pass items[i][id].", f"items[{i}][id]")
+        si = sim.store.get(spec["id"], "subscription_item", f"items[{i}][id]")
+        if si["subscription"] != sub["id"]:
             raise errors.invalid("Adding items is not supported by stripe_sim; pass items[i][id].", f"items[{i}][id]")
         old_price = sim.store.get(si["price"])
         old_qty = int(si["quantity"])

@@ -156,7 +156,7 @@ def cancel_now(sim: Sim, sub: dict[str, Any], reason: str = "cancellation_reques
 
 
 def _item_specs(sim: Sim, params: dict[str, Any]) -> list[tuple[dict[str, Any], int, int | None]]:
-    out = []
+    out: list[tuple[dict[str, Any], int, int | None]] = []
     for i, spec in enumerate(as_list(params, "items")):
         if not isinstance(spec, dict):
             raise errors.invalid("Invalid items", f"items[{i}]")
