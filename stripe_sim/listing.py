@@ -112,7 +112,7 @@ def expand(sim: Sim, body: dict[str, Any], params: dict[str, Any]) -> dict[str, 
     """Apply ``expand[]`` to a rendered response in place (max depth 4, as Stripe)."""
     for path in as_list(params, "expand"):
         parts = str(path).split(".")
-        if len(parts) > 4:
+        if len([p for p in parts if p != "data"]) > 4:
             raise invalid("You cannot expand more than 4 levels of a property.", "expand")
         _expand_one(sim, body, parts)
     return body

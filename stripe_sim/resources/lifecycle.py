@@ -132,8 +132,12 @@ def on_period_end(sim: Sim, sid: str, when: int) -> None:
     new_end = _advance_items(sim, sub, when)
     if trial_over:
         sub["status"] = "active"
-    inv = _cycle_invoice(sim, sub, when, new_end, (start, end))
-    sim.emit_updated("customer.subscription.updated", sub, before)
+    sim.begin_batch()  # the period roll is published first, already naming the new latest_invoice
+    try:
+        inv = _cycle_invoice(sim, sub, when, new_end, (start, end))
+        sim.emit_updated("customer.subscription.updated", sub, before)
+    finally:
+        sim.flush_batch(first=("customer.subscription.updated",))
     pause = sub.get("pause_collection")
     if pause:
         inv_mod.finalize(sim, inv) if pause["behavior"] != "keep_as_draft" else None
