@@ -35,6 +35,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive + Nagle + delayed ACK would cost 40 ms a request
     server_version = "stripe-sim"
     sys_version = ""
     server: _HTTPServer
@@ -61,9 +62,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
+        # headers and body in one write: one segment on the wire for small responses
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)

@@ -81,4 +81,4 @@ def _balance(sim: Sim, req: Request) -> dict[str, Any]:
             [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]
 
     return {"object": "balance", "available": fmt(available), "pending": fmt(pending), "livemode": False,
-            "connect_reserved": [], "instant_available": fmt(available)}
+            "connect_reserved": []}
