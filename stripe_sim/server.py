@@ -63,9 +63,10 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         # headers and body in one write: one segment on the wire for small responses
-        self._headers_buffer.append(b"\r\n")
+        buf: list[bytes] = self.__dict__["_headers_buffer"]
+        buf.append(b"\r\n")
         if self.command != "HEAD":
-            self._headers_buffer.append(body)
+            buf.append(body)
         self.flush_headers()
 
     def _dispatch(self, method: str) -> None:
