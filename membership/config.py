@@ -74,6 +74,7 @@ _ENV: dict[str, tuple[str, str]] = {
     "MAIL_FROM": ("mail_from", "the From address, members@example.org"),
     "PAST_DUE_GRACE_DAYS": ("past_due_grace_days", "a whole number of days, e.g. 14"),
     "CELERY_KEY_PREFIX": ("broker_key_prefix", "a short prefix such as 'prod:'"),
+    "BROKER_URL": ("broker_url", "a Celery broker URL; defaults to REDIS_URL, else SQLite under var/"),
 }
 _REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
@@ -140,7 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     known = {f.name for f in fields(Settings)}
     values.update({k: v for k, v in overrides.items() if k in known})
     settings = Settings(**values)
-    if settings.redis_url and "broker_url" not in overrides:
+    if settings.redis_url and "broker_url" not in overrides and not env.get("BROKER_URL"):
         settings = replace(settings, broker_url=settings.redis_url)
     _validate(settings)
     return settings

@@ -23,9 +23,10 @@ QUEUES = ("webhooks", "mail", "newsletters", "reports")
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    transport: dict[str, Any] = {"visibility_timeout": 3600}
-    if settings.redis_url:
-        transport.update(socket_connect_timeout=2, socket_timeout=5)
+    transport: dict[str, Any] = {}
+    if settings.broker_url.startswith("redis"):
+        # Longer than any countdown we use, so Redis never re-delivers a waiting task early.
+        transport.update(visibility_timeout=3600, socket_connect_timeout=2, socket_timeout=5)
         if settings.broker_key_prefix:
             transport["global_keyprefix"] = settings.broker_key_prefix
     return {
