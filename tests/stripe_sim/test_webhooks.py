@@ -72,18 +72,16 @@ def test_retries_with_backoff_until_2xx(sim: SimServer, client: stripe.StripeCli
         flaky.close()
 
 
-def test_gives_up_after_bounded_retries() -> None:
+def test_gives_up_after_bounded_retries(make_client: Callable[[SimServer], stripe.StripeClient]) -> None:
     dead = Receiver(fail_first=1000)
     sim = SimServer(webhook_secret=SECRET, webhook_retry_delays=(0.05, 0.05)).start()
     try:
         sim.add_webhook_endpoint(dead.url)
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": sim.url}, max_network_retries=0,
-                                     http_client=stripe.RequestsClient(session=__import__("requests").Session()))
+        client = make_client(sim)
         client.v1.customers.create(params={"email": "dead@example.com"})
         assert sim.wait_for_deliveries(5)
         assert [d["attempt"] for d in sim.deliveries] == [1, 2, 3]
         assert [e.type for e in client.v1.events.list(params={"delivery_success": False}).data] == ["customer.created"]
-        client._requestor._client.close()  # type: ignore[attr-defined]
     finally:
         sim.stop()
         dead.close()
