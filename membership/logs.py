@@ -43,6 +43,8 @@ def configure_logging(level: str = "INFO") -> None:
     handler._membership = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces every plugin at INFO on each start-up; keep its real messages only.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def install_request_id(app: Flask) -> None:
