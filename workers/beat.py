@@ -6,5 +6,16 @@ from workers.celery_app import celery
 
 # Each domain adds its entries here (name -> {"task": ..., "schedule": ...}).
 celery.conf.beat_schedule = {}
+celery.conf.beat_schedule.update({
+    "webhooks-sweep-inbox": {"task": "workers.tasks.webhooks.sweep_inbox", "schedule": 60.0},
+    "webhooks-resync-subscriptions": {"task": "workers.tasks.webhooks.resync_subscriptions",
+                                      "schedule": crontab(hour=3, minute=17)},
+    "webhooks-mark-delinquent-churn": {"task": "workers.tasks.webhooks.mark_delinquent_churn",
+                                       "schedule": crontab(hour=4, minute=7)},
+})
+celery.conf.beat_schedule.update({
+    "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},
+    "newsletters-sweep-stuck": {"task": "workers.tasks.newsletters.sweep_stuck_deliveries", "schedule": 60.0},
+})
 
 __all__ = ["celery", "crontab"]

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # One line per handler module; importing a module registers its handlers.
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = (
+    "membership.billing.handlers.subscriptions",
+    "membership.billing.handlers.checkout",
+    "membership.billing.handlers.customers",
+    "membership.billing.handlers.invoices_dunning",
+)
 
 
 @dataclass(frozen=True)

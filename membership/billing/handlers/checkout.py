@@ -1,0 +1,95 @@
+"""checkout.session.*: tie the session to the reader and settle the local rows.
+
+Money for one-time gifts is the money module's handler; gift memberships are the
+readers module's. This one links the reader, marks our CheckoutSession row, marks
+failed/expired donations, and syncs the subscription a subscription-mode session made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from membership.billing.customers import resolve_reader
+from membership.billing.events import StripeEvent, handles
+from membership.billing.gateway import stripe_client
+from membership.billing.models import CheckoutSession, CheckoutStatus, Donation
+from membership.billing.subscriptions import event_time, lock_object, sync_subscription
+from membership.extensions import db
+
+FULFILLED = ("paid", "no_payment_required")
+
+
+def _fetch(session_id: str) -> dict[str, Any]:
+    return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict(recursive=True)
+
+
+def _local(session_id: str) -> CheckoutSession | None:
+    return db.session.scalar(select(CheckoutSession).where(CheckoutSession.stripe_session_id == session_id)
+                             .with_for_update())
+
+
+def _donation(session_id: str) -> Donation | None:
+    return db.session.scalar(select(Donation).where(Donation.stripe_checkout_session_id == session_id)
+                             .with_for_update())
+
+
+def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> None:
+    """Our row knows the reader; else the customer id / metadata / client_reference_id."""
+    metadata = dict(session.get("metadata") or {})
+    if local is not None:
+        metadata.setdefault("reader_id", str(local.reader_id))
+    elif session.get("client_reference_id"):
+        metadata.setdefault("reader_id", str(session["client_reference_id"]))
+    customer = session.get("customer")
+    resolve_reader(customer if isinstance(customer, str) else None, metadata)
+
+
+@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def on_completed(event: StripeEvent) -> None:
+    if not event.object_id:
+        return
+    lock_object(event.object_id)
+    session = _fetch(event.object_id)
+    local = _local(event.object_id)
+    _link_reader(session, local)
+    if session.get("payment_status") not in FULFILLED:
+        return  # async payment still processing: wait for async_payment_succeeded/failed
+    if local is not None and local.status is not CheckoutStatus.COMPLETE:
+        local.status = CheckoutStatus.COMPLETE
+        local.completed_at = event_time(event)
+    subscription = session.get("subscription")
+    if isinstance(subscription, dict):
+        subscription = subscription.get("id")
+    if subscription:
+        sync_subscription(str(subscription), event)
+
+
+@handles("checkout.session.async_payment_failed")
+def on_async_failed(event: StripeEvent) -> None:
+    if not event.object_id:
+        return
+    lock_object(event.object_id)
+    session = _fetch(event.object_id)
+    local = _local(event.object_id)
+    _link_reader(session, local)
+    if local is not None and local.status is CheckoutStatus.OPEN:
+        local.status = CheckoutStatus.FAILED
+    donation = _donation(event.object_id)
+    if donation is not None and donation.status == "pending":
+        donation.status = "failed"
+
+
+@handles("checkout.session.expired")
+def on_expired(event: StripeEvent) -> None:
+    """The reader walked away: the pending local rows are closed (kept for the funnel)."""
+    if not event.object_id:
+        return
+    lock_object(event.object_id)
+    local = _local(event.object_id)
+    if local is not None and local.status is CheckoutStatus.OPEN:
+        local.status = CheckoutStatus.EXPIRED
+    donation = _donation(event.object_id)
+    if donation is not None and donation.status == "pending":
+        donation.status = "expired"

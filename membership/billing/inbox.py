@@ -1,0 +1,118 @@
+"""The webhook inbox: verify, store once, answer fast.
+
+Stripe retries anything that is not a 2xx for three days, so the endpoint does the
+least that makes the event safe: check the signature on the raw bytes, insert the
+row keyed by Stripe's event id (a duplicate inserts nothing), and let the worker do
+the rest. A broker outage is not our caller's problem (the row is the truth and the
+sweeper re-enqueues); a database outage is, so that answers 503 and Stripe retries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from membership.billing.models import WebhookEvent, WebhookStatus
+from membership.db import utcnow
+from membership.errors import DomainError
+from membership.extensions import db
+
+PROCESS_TASK = "workers.tasks.webhooks.process_event"
+
+
+class InvalidWebhook(DomainError):
+    """Anything we must not store: a bad signature or a body that is not a snapshot event."""
+
+    status, title, type_slug = 400, "Invalid webhook", "invalid-webhook"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    webhook_event_id: int | None  # None: a duplicate, nothing new stored
+    stripe_event_id: str
+    type: str
+
+    @property
+    def duplicate(self) -> bool:
+        return self.webhook_event_id is None
+
+
+def verify(body: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+    """Check the signature over the exact bytes received, then parse.
+
+    `WebhookSignature.verify_header` is the SDK's check (any v1 matches, 300 s
+    tolerance); parsing ourselves avoids building a StripeObject we never use and
+    lets us refuse non-object JSON and thin events with a clear 400.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(body, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidWebhook(f"signature check failed: {exc.user_message or exc}") from None
+    except ValueError:  # the body is not UTF-8
+        raise InvalidWebhook("the body is not UTF-8 text") from None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise InvalidWebhook("the body is not JSON") from None
+    if not isinstance(payload, dict) or payload.get("object") != "event":
+        raise InvalidWebhook("the body is not a snapshot event (thin v2 events are not accepted here)")
+    if not isinstance(payload.get("id"), str) or not isinstance(payload.get("type"), str):
+        raise InvalidWebhook("the event has no id or type")
+    if not isinstance(payload.get("data"), dict):
+        raise InvalidWebhook("the event has no data object")
+    return payload
+
+
+def store(payload: dict[str, Any], body: bytes) -> Accepted:
+    """INSERT ... ON CONFLICT DO NOTHING on the event id. Flushes only.
+
+    Concurrent copies are settled by the unique index: the second insert waits for the
+    first transaction and then inserts nothing.
+    """
+    obj = (payload.get("data") or {}).get("object") or {}
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    values = {
+        "stripe_event_id": payload["id"][:255], "type": payload["type"][:128],
+        "api_version": (payload.get("api_version") or None), "object_id": str(object_id)[:255] if object_id else None,
+        "stripe_created": int(payload.get("created") or 0), "payload": body.decode("utf-8"),
+        "status": WebhookStatus.RECEIVED.value, "attempts": 0, "received_at": utcnow(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (insert(WebhookEvent).values(**values)
+            .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id))
+    new_id = db.session.execute(stmt).scalar_one_or_none()
+    return Accepted(int(new_id) if new_id is not None else None, payload["id"], payload["type"])
+
+
+def find(stripe_event_id: str) -> WebhookEvent | None:
+    return db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id))
+
+
+def list_events(status: str, limit: str) -> list[dict[str, Any]]:
+    """Staff view of the inbox by status; bad filters are a 422, not a 500."""
+    from membership.errors import InvalidInput
+
+    try:
+        wanted = WebhookStatus(status)
+    except ValueError:
+        raise InvalidInput(f"status must be one of {', '.join(s.value for s in WebhookStatus)}") from None
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise InvalidInput("limit must be a whole number from 1 to 1000")
+    rows = db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.status == wanted)
+        .order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc()).limit(int(limit))
+    )
+    return [
+        {"id": r.id, "stripe_event_id": r.stripe_event_id, "type": r.type, "object_id": r.object_id,
+         "status": r.status.value, "attempts": r.attempts, "last_error": r.last_error,
+         "received_at": r.received_at.isoformat(),
+         "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None}
+        for r in rows
+    ]

@@ -1,0 +1,138 @@
+"""Processing one stored Stripe event exactly once, however often it is delivered.
+
+Two short transactions per event:
+1. claim: lock the inbox row (FOR UPDATE SKIP LOCKED), mark it `processing`, count
+   the attempt, commit. Counting before the work means an event that kills its
+   worker still runs out of attempts instead of looping forever.
+2. work: lock the row again, run every handler, mark it `processed`, commit. The
+   effects and the status change commit together, so a crash anywhere leaves the
+   row re-processable and nothing half-written; a second copy of the task finds the
+   row locked (skips) or processed (no-op).
+A handler failure rolls the work back and records `failed` with a backoff
+(`next_attempt_at`), or `dead` after MAX_ATTEMPTS, shown to staff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+
+from membership.billing.events import RetryLater, StripeEvent, dispatch
+from membership.billing.models import WebhookEvent, WebhookStatus
+from membership.db import utcnow
+from membership.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF_SECONDS = 15
+MAX_BACKOFF_SECONDS = 3600
+LEASE_SECONDS = 300  # a `processing` row older than this is presumed orphaned by a dead worker
+FINAL = (WebhookStatus.PROCESSED, WebhookStatus.DEAD)
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    SKIPPED = "skipped"  # already final, or another worker holds it right now
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+def backoff_seconds(attempts: int) -> int:
+    """15 s, 30 s, 1 min, 2 min ... capped at an hour: covers a checkout that lands late."""
+    return int(min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def _locked(webhook_event_id: int) -> WebhookEvent | None:
+    stmt = (select(WebhookEvent).where(WebhookEvent.id == webhook_event_id)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    return db.session.scalar(stmt)
+
+
+def _claim(webhook_event_id: int, now: datetime) -> bool:
+    row = _locked(webhook_event_id)
+    if row is None or row.status in FINAL:
+        db.session.rollback()
+        return False
+    row.status = WebhookStatus.PROCESSING
+    row.attempts += 1
+    row.next_attempt_at = now + timedelta(seconds=LEASE_SECONDS)
+    db.session.commit()
+    return True
+
+
+def process(webhook_event_id: int, max_attempts: int = MAX_ATTEMPTS) -> tuple[Outcome, int]:
+    """Process one inbox row; returns the outcome and, for RETRY, the delay in seconds.
+
+    This function owns its transactions (it is the task's unit of work).
+    """
+    if not _claim(webhook_event_id, utcnow()):
+        return Outcome.SKIPPED, 0
+    try:
+        row = _locked(webhook_event_id)
+        if row is None or row.status in FINAL:
+            db.session.rollback()
+            return Outcome.SKIPPED, 0
+        event = StripeEvent.from_payload(json.loads(row.payload), webhook_event_id=row.id)
+        ran = dispatch(event)
+        row.status = WebhookStatus.PROCESSED
+        row.processed_at = utcnow()
+        row.next_attempt_at = None
+        row.last_error = None if ran else "no handler for this event type"
+        db.session.commit()
+        return Outcome.PROCESSED, 0
+    except Exception as exc:  # a handler's bug or Stripe's outage: ours to retry
+        db.session.rollback()
+        return _record_failure(webhook_event_id, exc, max_attempts)
+
+
+def _record_failure(webhook_event_id: int, exc: Exception, max_attempts: int) -> tuple[Outcome, int]:
+    expected = isinstance(exc, RetryLater)
+    if not expected:
+        log.exception("webhook event failed", extra={"webhook_event_id": webhook_event_id})
+    row = db.session.get(WebhookEvent, webhook_event_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        db.session.rollback()
+        return Outcome.SKIPPED, 0
+    row.last_error = f"{'retry later' if expected else type(exc).__name__}: {exc}"[:4000]
+    if row.attempts >= max_attempts:
+        row.status = WebhookStatus.DEAD
+        row.next_attempt_at = None
+        db.session.commit()
+        log.warning("webhook event dead", extra={"webhook_event_id": webhook_event_id, "error": row.last_error})
+        return Outcome.DEAD, 0
+    delay = backoff_seconds(row.attempts)
+    row.status = WebhookStatus.FAILED
+    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    return Outcome.RETRY, delay
+
+
+def due_for_sweep(now: datetime, received_older_than: float = 60.0, limit: int = 500) -> list[int]:
+    """Rows the queue may have lost: received but never picked up, processing with an
+    expired lease (the worker died), failed whose retry time has come."""
+    stale = now - timedelta(seconds=received_older_than)
+    stmt = (select(WebhookEvent.id).where(or_(
+        (WebhookEvent.status == WebhookStatus.RECEIVED) & (WebhookEvent.received_at <= stale),
+        (WebhookEvent.status.in_([WebhookStatus.PROCESSING, WebhookStatus.FAILED]))
+        & (WebhookEvent.next_attempt_at <= now),
+    )).order_by(WebhookEvent.id).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def reset_for_replay(ids: list[int]) -> int:
+    """Make chosen rows processable again (fresh attempts). Flushes only."""
+    rows = db.session.scalars(select(WebhookEvent).where(WebhookEvent.id.in_(ids)).with_for_update())
+    count = 0
+    for row in rows:
+        row.status = WebhookStatus.RECEIVED
+        row.attempts = 0
+        row.next_attempt_at = None
+        row.last_error = None
+        count += 1
+    db.session.flush()
+    return count

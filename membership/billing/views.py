@@ -1,0 +1,62 @@
+"""HTTP for billing: Stripe's webhook endpoint and the staff view of the inbox.
+
+The webhook view does the inbox pattern and nothing else: verify -> insert ->
+commit -> enqueue -> 200. Everything that can be slow or fail runs in the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from membership.billing import inbox
+from membership.config import Settings
+from membership.errors import Forbidden, ServiceUnavailable, Unauthorized
+from membership.extensions import db
+from membership.queue import enqueue
+from membership.staff.models import StaffUser
+from membership.staff.services import staff_for_token
+
+log = logging.getLogger(__name__)
+bp = Blueprint("billing", __name__)
+
+
+@bp.post("/webhooks/stripe")
+def stripe_webhook() -> tuple[Response, int]:
+    settings: Settings = current_app.config["SETTINGS"]
+    body = request.get_data(cache=False)
+    payload = inbox.verify(body, request.headers.get("Stripe-Signature"), settings.stripe_webhook_secret)
+    try:
+        accepted = inbox.store(payload, body)
+        db.session.commit()
+    except (OperationalError, InterfaceError) as exc:  # connection refused, server gone: Stripe must retry
+        db.session.rollback()
+        log.warning("webhook not stored: database unavailable", extra={"error": str(exc.orig)})
+        raise ServiceUnavailable("The database is unavailable; retry later.") from None
+    if accepted.webhook_event_id is not None:
+        task = current_app.extensions["celery"].signature(inbox.PROCESS_TASK)
+        enqueue(task, accepted.webhook_event_id)
+    return jsonify(received=True, duplicate=accepted.duplicate, id=accepted.stripe_event_id), 200
+
+
+def _staff() -> StaffUser:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A staff bearer token is required.")
+    user = staff_for_token(token.strip())
+    if user is None:
+        raise Forbidden("The token is unknown or revoked.")
+    return user
+
+
+@bp.get("/api/staff/webhook-events")
+def staff_webhook_events() -> Response:
+    """Events staff must look at (dead by default), newest first."""
+    _staff()
+    status = request.args.get("status", "dead")
+    limit = request.args.get("limit", "100")
+    rows = inbox.list_events(status, limit)
+    return jsonify(events=rows, status=status, count=len(rows))
