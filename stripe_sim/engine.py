@@ -7,8 +7,8 @@ talk to :class:`Sim`. Everything runs under ``store.lock``.
 
 from __future__ import annotations
 
-import copy
 import heapq
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,7 +145,9 @@ class Sim:
         return fn(self, obj) if fn else dict(obj)
 
     def snapshot(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(self.render(obj))
+        """A deep, JSON-only copy; a C-speed JSON round trip beats copy.deepcopy several times over."""
+        snap: dict[str, Any] = json.loads(json.dumps(self.render(obj)))
+        return snap
 
     # -- events --------------------------------------------------------------
     def emit(self, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,
@@ -200,7 +202,8 @@ class Sim:
                 prev[k] = None
         if not prev:
             return None
-        return self.emit(type_, obj, copy.deepcopy(prev))
+        prev_copy: dict[str, Any] = json.loads(json.dumps(prev))
+        return self.emit(type_, obj, prev_copy)
 
     # -- persistence helpers -----------------------------------------------
     def extra_state(self) -> dict[str, Any]:

@@ -128,6 +128,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, out, headers=headers)
         except StripeError as err:
             sim.ctx = RequestCtx()
+            sim.batch = None  # a failed multi-object operation must not leak held events into the next one
             self._send(err.status, json.dumps(err.body()).encode(), headers=headers)
 
     @staticmethod
