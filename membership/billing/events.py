@@ -20,6 +20,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "membership.billing.handlers.checkout",
     "membership.billing.handlers.customers",
     "membership.billing.handlers.invoices_dunning",
+    "membership.billing.handlers.payments",
 )
 
 
