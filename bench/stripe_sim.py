@@ -89,8 +89,8 @@ class KeepAliveClient(stripe.HTTPClient):
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
         self._conn: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, url: str, headers: Mapping[str, str] | None,
-                post_data: Any = None) -> tuple[bytes, int, Mapping[str, str]]:
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, *,
+                _usage: list[str] | None = None) -> tuple[str, int, Mapping[str, str]]:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         body = post_data.encode() if isinstance(post_data, str) else post_data
@@ -108,7 +108,7 @@ class KeepAliveClient(stripe.HTTPClient):
                     self._conn.putheader(k, v)
                 self._conn.endheaders(body)
                 resp = self._conn.getresponse()
-                return resp.read(), resp.status, dict(resp.getheaders())
+                return resp.read().decode("utf-8"), resp.status, dict(resp.getheaders())
             except (OSError, http.client.HTTPException):
                 self.close()
                 if attempt:
