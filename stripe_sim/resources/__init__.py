@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     customers,
     disputes,
     events,
+    invoice_api,
     invoices,
     ledger,
     lifecycle,

@@ -11,12 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import INCLUDABLE, RENDERERS, Sim, list_object
-from ..errors import invalid
-from ..listing import paginate
 from ..money import fmt
-from ..params import as_bool, as_str, metadata
-from ..routing import Request, route
-from .payment_methods import resolve_pm
 from .payments import confirm_pi, create_pi
 
 _DESCRIPTIONS = {"subscription_create": "Subscription creation", "subscription_cycle": "Subscription cycle",
@@ -199,103 +194,7 @@ def sub_of(inv: dict[str, Any]) -> str | None:
     return ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription")
 
 
-@route("GET", "/v1/invoices/{id}")
-def _get(sim: Sim, req: Request) -> dict[str, Any]:
-    return sim.render(sim.store.get(req.args["id"], "invoice"))
-
-
-@route("POST", "/v1/invoices/{id}")
-def _update(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    before = sim.render(inv)
-    if "metadata" in req.params:
-        inv["metadata"] = metadata(req.params, inv["metadata"])
-    if "description" in req.params:
-        inv["description"] = req.params["description"] or None
-    sim.emit_updated("invoice.updated", inv, before)
-    return sim.render(inv)
-
-
-@route("GET", "/v1/invoices")
-def _list(sim: Sim, req: Request) -> dict[str, Any]:
-    p = req.params
-    customer, sub, status = as_str(p, "customer"), as_str(p, "subscription"), as_str(p, "status")
-    return paginate(sim, p, "invoice", "/v1/invoices", [
-        (lambda o: o["customer"] == customer) if customer else None,
-        (lambda o: sub_of(o) == sub) if sub else None,
-        (lambda o: o["status"] == status) if status else None,
-    ])
-
-
-@route("GET", "/v1/invoices/{id}/lines")
-def _lines(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    return dict(inv["lines"])
-
-
-@route("POST", "/v1/invoices/{id}/pay")
-def _pay(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    if inv["status"] not in ("open", "draft"):
-        raise invalid(f"Invoice is already {inv['status']}.", code="invoice_not_open")
-    ref = as_str(req.params, "payment_method")
-    pm = resolve_pm(sim, ref, inv["customer"])["id"] if ref else default_pm(sim, inv)
-    if not attempt(sim, inv, pm, bool(as_bool(req.params, "off_session", True))):
-        from .payments import decline_error
-
-        pi = sim.store.get(sim.store.m(inv["id"])["pi"])
-        raise decline_error(sim, sim.store.get(pi["latest_charge"]), pi)
-    from .subscriptions import after_invoice_paid
-
-    after_invoice_paid(sim, inv)
-    return sim.render(inv)
-
-
-@route("POST", "/v1/invoices/{id}/finalize")
-def _finalize(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    if inv["status"] != "draft":
-        raise invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.")
-    finalize(sim, inv)
-    return sim.render(inv)
-
-
 def void(sim: Sim, inv: dict[str, Any]) -> None:
     inv.update(status="void", amount_remaining=0, next_payment_attempt=None)
     inv["status_transitions"] = dict(inv["status_transitions"], voided_at=sim.now(sim.clock_of(inv)))
     sim.emit("invoice.voided", inv)
-
-
-@route("POST", "/v1/invoices/{id}/void")
-def _void(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    if inv["status"] != "open":
-        raise invalid(f"You can only void open invoices; this one is {inv['status']}.")
-    void(sim, inv)
-    return sim.render(inv)
-
-
-@route("POST", "/v1/invoices/{id}/mark_uncollectible")
-def _uncollectible(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
-    inv.update(status="uncollectible", next_payment_attempt=None)
-    inv["status_transitions"] = dict(inv["status_transitions"], marked_uncollectible_at=sim.now(sim.clock_of(inv)))
-    sim.emit("invoice.marked_uncollectible", inv)
-    return sim.render(inv)
-
-
-@route("GET", "/v1/invoice_payments")
-def _list_payments(sim: Sim, req: Request) -> dict[str, Any]:
-    p = req.params
-    inv = as_str(p, "invoice")
-    pay = p.get("payment")
-    pi = pay.get("payment_intent") if isinstance(pay, dict) else None
-    return paginate(sim, p, "invoice_payment", "/v1/invoice_payments", [
-        (lambda o: o["invoice"] == inv) if inv else None,
-        (lambda o: o["payment"].get("payment_intent") == pi) if pi else None,
-    ])
-
-
-@route("GET", "/v1/invoice_payments/{id}")
-def _get_payment(sim: Sim, req: Request) -> dict[str, Any]:
-    return sim.render(sim.store.get(req.args["id"], "invoice_payment"))

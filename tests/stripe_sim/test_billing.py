@@ -177,3 +177,19 @@ def test_dispute_won_reinstates_funds(client: stripe.StripeClient) -> None:
         (-5000, 1500, "dispute"), (5000, -1500, "dispute_reversal")]
     assert event_types(client, mark) == ["charge.dispute.updated", "charge.dispute.funds_reinstated",
                                          "charge.dispute.closed"]
+
+
+def test_create_preview_next_invoice_and_proration(client: stripe.StripeClient) -> None:
+    clock, cus, sub = _setup(client)
+    nxt = client.v1.invoices.create_preview(params={"subscription": sub.id})
+    assert (nxt.amount_due, nxt.billing_reason) == (1000, "upcoming")
+    assert nxt.lines.data[0].period.start == add_months(T0, 1)
+    assert nxt.parent.subscription_details.subscription == sub.id
+    _advance(client, clock, T0 + 15 * DAY + 12 * 3600)
+    dearer = client.v1.prices.create(params={"product": monthly_price(client).product, "currency": "usd",
+                                             "unit_amount": 3000, "recurring": {"interval": "month"}})
+    change = client.v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"id": sub["items"].data[0].id, "price": dearer.id}], "proration_behavior": "always_invoice"}})
+    assert [ln.amount for ln in change.lines.data] == [-500, 1500] and change.amount_due == 1000
+    assert client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id != dearer.id  # nothing changed
