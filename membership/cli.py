@@ -37,3 +37,7 @@ def register_cli(app: Flask) -> None:
         user, token = create_staff_user(email, StaffRole(role), name)
         db.session.commit()
         click.echo(f"created {user.email} ({user.role.value}); API token (shown once): {token}")
+
+    from membership.newsletters.cli import register_cli as register_newsletter_cli
+
+    register_newsletter_cli(app)

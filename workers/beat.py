@@ -13,5 +13,9 @@ celery.conf.beat_schedule.update({
     "webhooks-mark-delinquent-churn": {"task": "workers.tasks.webhooks.mark_delinquent_churn",
                                        "schedule": crontab(hour=4, minute=7)},
 })
+celery.conf.beat_schedule.update({
+    "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},
+    "newsletters-sweep-stuck": {"task": "workers.tasks.newsletters.sweep_stuck_deliveries", "schedule": 60.0},
+})
 
 __all__ = ["celery", "crontab"]
