@@ -67,13 +67,26 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     return celery_app
 
 
+def task_name(task: Any) -> str:
+    """A task, a signature or a name -> the registered name."""
+    if isinstance(task, str):
+        return task
+    return str(getattr(task, "name", None) or task["task"])
+
+
 def enqueue(task: Any, *args: Any, **options: Any) -> bool:
-    """Send a task now; on a broker outage log it and return False (a sweeper retries)."""
+    """Send a task through *this* app's Celery (not whichever app was created last).
+
+    On a broker outage log it and return False: the row is the truth and a sweeper retries.
+    """
+    from flask import current_app
+
+    name = task_name(task)
     try:
-        task.apply_async(args=args, **options)
+        current_app.extensions["celery"].send_task(name, args=args, **options)
         return True
     except Exception as exc:  # kombu raises several unrelated types for "broker down"
-        log.warning("enqueue failed, left for the sweeper", extra={"task": task.name, "error": str(exc)})
+        log.warning("enqueue failed, left for the sweeper", extra={"task": name, "error": str(exc)})
         return False
 
 
