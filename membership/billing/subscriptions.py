@@ -58,13 +58,41 @@ def fetch_subscription(stripe_sub_id: str) -> dict[str, Any] | None:
 
 
 def sync_subscription(stripe_sub_id: str, event: StripeEvent | None = None) -> Subscription | None:
-    """Lock, re-fetch, upsert. None when Stripe does not know the subscription. Flushes only."""
+    """Lock, re-fetch, upsert. None when Stripe does not know the subscription. Flushes only.
+
+    Which event *applies* a change decides when the change happened (MRR history is
+    dated by it). So a subscription event whose snapshot no longer matches Stripe's
+    current state leaves the row alone: the later event that carries the current state
+    applies it at its own time, whichever order the two arrive in. Events that carry
+    no subscription (invoice, checkout) only create a row not seen yet. Without an
+    event (resync, replay by hand) the current state is applied now.
+    """
     lock_object(stripe_sub_id)
     data = fetch_subscription(stripe_sub_id)
     if data is None:
         log.warning("subscription not found at Stripe", extra={"subscription": stripe_sub_id})
         return None
+    if event is not None and not _applies(event, data):
+        existing = find(stripe_sub_id)
+        if existing is not None:
+            return existing
     return upsert(data, event_time(event), event.id if event else None)
+
+
+def _state(sub: dict[str, Any]) -> tuple[Any, ...]:
+    """The parts of a subscription that move MRR or entitlement."""
+    items = (sub.get("items") or {}).get("data") or [{}]
+    price = items[0].get("price")
+    price_id = price.get("id") if isinstance(price, dict) else price
+    return (sub.get("status"), price_id, int(items[0].get("quantity") or 1), bool(sub.get("pause_collection")),
+            bool(sub.get("cancel_at_period_end")))
+
+
+def _applies(event: StripeEvent, current: dict[str, Any]) -> bool:
+    snapshot = event.object
+    if snapshot.get("object") != "subscription" or snapshot.get("id") != current["id"]:
+        return False
+    return _state(snapshot) == _state(current)
 
 
 def find(stripe_sub_id: str) -> Subscription | None:

@@ -83,7 +83,7 @@ def sim_events_since(marker: str | None, related: set[str] | None = None) -> lis
     for evt in stripe_client().v1.events.list(params={"limit": 100}).auto_paging_iter():
         if evt.id == marker:
             break
-        payload = evt.to_dict(recursive=True)
+        payload = evt.to_dict(recursive=True, for_json=True)
         obj = payload["data"]["object"]
         if related is None or obj.get("id") in related or obj.get("customer") in related:
             out.append(payload)
