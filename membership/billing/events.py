@@ -21,6 +21,10 @@ HANDLER_MODULES: tuple[str, ...] = (
     "membership.billing.handlers.customers",
     "membership.billing.handlers.invoices_dunning",
     "membership.billing.handlers.payments",
+    "membership.billing.handlers.gifts",
+    "membership.billing.handlers.refunds",
+    "membership.billing.handlers.disputes",
+    "membership.billing.handlers.payouts",
 )
 
 

@@ -81,7 +81,7 @@ def post_charge(payment: Payment, service_lines: Sequence[ServiceLine]) -> Journ
                 memo=f"charge {payment.stripe_charge_id}", reader_id=payment.reader_id, payment_id=payment.id)
 
 
-def post_reversal(payment: Payment, movement: Movement, *, kind: str, contra: Account,
+def post_reversal(payment: Payment, movement: Movement, *, key: str, kind: str, contra: Account,
                   fee_account: Account) -> JournalTransaction | None:
     """Book money leaving (refund, chargeback) or coming back (failure, reinstatement).
 
@@ -89,7 +89,6 @@ def post_reversal(payment: Payment, movement: Movement, *, kind: str, contra: Ac
     revenue side is split into what was recognised (-> `contra`) and what was still
     deferred (-> deferred_revenue), pro rata over the payment's schedules.
     """
-    key = f"{kind}:{movement.id}"
     if find(key) is not None:
         return None
     cur, stream = movement.currency.upper(), payment.stream

@@ -1,0 +1,122 @@
+"""Payout reconciliation: which balance transactions a payout paid out, by stream.
+
+On payout.paid / payout.reconciliation_completed we re-fetch the payout, list its
+balance transactions (`payout=po_...`), store one PayoutLine per transaction (the
+payout's own transaction excluded) with the stream of the payment it belongs to,
+and compare the lines' net sum with the payout amount: equal -> reconciled, else
+the difference is stored for finance. The journal moves the amount from
+stripe_clearing to bank, split by stream.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from membership.billing.events import StripeEvent, handles
+from membership.billing.gateway import stripe_client
+from membership.billing.handlers.money_common import list_all, lock, payment_for_charge, plain, ts
+from membership.billing.models import Dispute, Payment, Payout, PayoutLine, Refund
+from membership.db import utcnow
+from membership.enums import Stream
+from membership.extensions import db
+from membership.ledger.postings import post_payout
+from membership.money import format_money
+
+
+@handles("payout.paid", "payout.reconciliation_completed", "payout.updated", "payout.failed")
+def on_payout_event(event: StripeEvent) -> None:
+    if event.object_id:
+        sync_payout(event.object_id)
+
+
+def sync_payout(payout_id: str) -> Payout:
+    lock(f"payout:{payout_id}")
+    client = stripe_client()
+    payout = plain(client.v1.payouts.retrieve(payout_id))
+    row = _upsert(payout)
+    if row.status != "paid":
+        return row
+    txns = list_all(client.v1.balance_transactions.list(params={"payout": payout_id, "limit": 100}))
+    lines = [_line(row, txn) for txn in txns if txn.get("type") != "payout" and txn.get("source") != payout_id]
+    _reconcile(row, lines)
+    by_stream: dict[Stream | None, int] = defaultdict(int)
+    for line in lines:
+        by_stream[line.stream] += line.net_minor
+    post_payout(payout_id, row.amount_minor, row.currency, row.arrival_date or ts(payout["created"]), by_stream)
+    db.session.flush()
+    return row
+
+
+def _upsert(payout: dict[str, Any]) -> Payout:
+    row = db.session.scalar(select(Payout).where(Payout.stripe_payout_id == payout["id"]))
+    if row is None:
+        row = Payout(stripe_payout_id=payout["id"], amount_minor=int(payout["amount"]),
+                     currency=str(payout["currency"]).upper(), status=str(payout["status"]))
+        db.session.add(row)
+    row.amount_minor = int(payout["amount"])
+    row.status = str(payout["status"])
+    row.arrival_date = ts(payout["arrival_date"]) if payout.get("arrival_date") else None
+    db.session.flush()
+    return row
+
+
+def _line(payout: Payout, txn: dict[str, Any]) -> PayoutLine:
+    line = db.session.scalar(select(PayoutLine).where(PayoutLine.balance_transaction_id == txn["id"]))
+    if line is None:
+        line = PayoutLine(payout_id=payout.id, balance_transaction_id=txn["id"])
+        db.session.add(line)
+    source = txn.get("source")
+    source_id = source.get("id") if isinstance(source, dict) else source
+    line.type = str(txn["type"])
+    line.reporting_category = str(txn.get("reporting_category") or txn["type"])
+    line.source_id = source_id
+    line.stream = stream_of_source(source_id)
+    line.amount_minor, line.fee_minor, line.net_minor = int(txn["amount"]), int(txn["fee"]), int(txn["net"])
+    line.currency = str(txn["currency"]).upper()
+    return line
+
+
+def stream_of_source(source_id: str | None) -> Stream | None:
+    """The stream of the payment a charge, refund or dispute belongs to (None: not ours)."""
+    payment = _payment_of_source(source_id)
+    return payment.stream if payment is not None else None
+
+
+def _payment_of_source(source_id: str | None) -> Payment | None:
+    if not source_id:
+        return None
+    if source_id.startswith(("ch_", "py_")):
+        return payment_for_charge(source_id)
+    if source_id.startswith("re_"):
+        refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == source_id))
+        if refund is not None:
+            return db.session.get(Payment, refund.payment_id)
+        return payment_for_charge(_charge_of(stripe_client().v1.refunds.retrieve(source_id)))
+    if source_id.startswith(("du_", "dp_")):
+        dispute = db.session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == source_id))
+        if dispute is not None:
+            return db.session.get(Payment, dispute.payment_id)
+        return payment_for_charge(_charge_of(stripe_client().v1.disputes.retrieve(source_id)))
+    return None
+
+
+def _charge_of(obj: Any) -> str | None:
+    charge = plain(obj).get("charge")
+    return str(charge.get("id") if isinstance(charge, dict) else charge) if charge else None
+
+
+def _reconcile(payout: Payout, lines: list[PayoutLine]) -> None:
+    db.session.flush()
+    total = sum(line.net_minor for line in lines)
+    payout.lines_net_minor = total
+    if total == payout.amount_minor and all(line.currency == payout.currency for line in lines):
+        payout.mismatch_note = None
+        payout.reconciled_at = payout.reconciled_at or utcnow()
+        return
+    payout.reconciled_at = None
+    payout.mismatch_note = (f"balance transactions net {format_money(total, payout.currency)} but the payout is "
+                            f"{format_money(payout.amount_minor, payout.currency)} "
+                            f"(difference {format_money(total - payout.amount_minor, payout.currency)})")
