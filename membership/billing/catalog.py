@@ -1,0 +1,102 @@
+"""Plans and prices mirrored to Stripe, idempotently.
+
+Fixed-amount prices become Stripe Prices (each created once: a deterministic
+idempotency key plus a `lookup_key` looked up first, so a lost database row or an
+expired key still finds the existing Price instead of creating a twin). Each plan
+becomes a Product. Pay-what-you-want prices get no Stripe Price: checkout and
+amount changes use inline `price_data` on the plan's Product with the amount the
+reader chose, because Stripe's `custom_unit_amount` cannot be recurring and we
+want cover-the-fees computed by us. `flask catalog sync` runs it; checkout calls
+`ensure_price` lazily, so the demo works without a manual sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from membership.billing.gateway import idempotency_key, stripe_client
+from membership.billing.models import Plan, Price
+from membership.billing.processor import stripe_errors
+from membership.enums import Interval
+from membership.extensions import db
+from membership.money import stripe_currency
+
+bp = Blueprint("catalog", __name__, cli_group="catalog")
+
+
+@dataclass
+class SyncReport:
+    products: int = 0
+    prices: int = 0
+
+
+def lookup_key(plan: Plan, price: Price) -> str:
+    return f"{plan.code}:{price.currency.lower()}:{price.interval.value}:{price.amount_minor}"
+
+
+def ensure_product(plan: Plan) -> str:
+    """The plan's Stripe Product id, created once. Flushes."""
+    if plan.stripe_product_id:
+        return plan.stripe_product_id
+    with stripe_errors():
+        product = stripe_client().v1.products.create(params={
+            "name": plan.name, "description": plan.description or plan.name,
+            "metadata": {"plan_code": plan.code, "stream": plan.stream.value},
+        }, options={"idempotency_key": idempotency_key("catalog", "product", plan.code, plan.created_at.isoformat())})
+    plan.stripe_product_id = product.id
+    db.session.flush()
+    return product.id
+
+
+def ensure_price(price: Price) -> str | None:
+    """The Stripe Price id of a fixed-amount price (None for pay-what-you-want). Flushes."""
+    if price.stripe_price_id or price.amount_minor is None:
+        return price.stripe_price_id
+    plan = db.session.get(Plan, price.plan_id)
+    assert plan is not None
+    product = ensure_product(plan)
+    key = lookup_key(plan, price)
+    client = stripe_client()
+    with stripe_errors():
+        found = client.v1.prices.list(params={"lookup_keys": [key], "active": True, "limit": 1}).data
+        if found:
+            stripe_id = found[0].id
+        else:
+            params: dict[str, object] = {
+                "product": product, "currency": stripe_currency(price.currency), "unit_amount": price.amount_minor,
+                "lookup_key": key, "metadata": {"price_id": str(price.id), "plan_code": plan.code,
+                                                "stream": plan.stream.value}}
+            if price.interval is not Interval.ONE_TIME:
+                params["recurring"] = {"interval": price.interval.value}
+            stripe_id = client.v1.prices.create(
+                params=params, options={"idempotency_key": idempotency_key("catalog", "price", key)}).id  # type: ignore[arg-type]
+    price.stripe_price_id = stripe_id
+    db.session.flush()
+    return stripe_id
+
+
+def sync_catalog() -> SyncReport:
+    """Every active plan's product and fixed price at Stripe. Flushes."""
+    report = SyncReport()
+    for plan in db.session.scalars(select(Plan).where(Plan.active).order_by(Plan.id)):
+        if not plan.stripe_product_id:
+            ensure_product(plan)
+            report.products += 1
+        for price in db.session.scalars(select(Price).where(Price.plan_id == plan.id, Price.active)):
+            if price.stripe_price_id is None and price.amount_minor is not None:
+                ensure_price(price)
+                report.prices += 1
+    return report
+
+
+@bp.cli.command("sync")
+def sync_command() -> None:
+    """Create missing Stripe products and prices for the catalogue (idempotent)."""
+    import click
+
+    report = sync_catalog()
+    db.session.commit()
+    click.echo(f"catalog synced: {report.products} products, {report.prices} prices created")

@@ -1,0 +1,164 @@
+"""Checkout: the Stripe customer first, then one Checkout Session per purchase.
+
+Double clicks and retries: the customer is created with a deterministic
+idempotency key (reader id + creation time) and `metadata.reader_id`; the session's
+idempotency key is derived from the reader and the exact request (offering,
+amounts, options) plus a generation number (how many earlier sessions had the same
+request), so a repeat of the same request reuses the open session (locally, or
+Stripe replays the same one when two requests race) while a later, separate
+purchase of the same thing gets a new session. The local rows are inserted under
+a savepoint: when two racing requests got the same session, the loser re-reads
+the winner's row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from membership.billing.catalog import ensure_price, ensure_product
+from membership.billing.gateway import idempotency_key, stripe_client
+from membership.billing.models import CheckoutSession, CheckoutStatus, Donation, GiftMembership, TributeKind
+from membership.billing.offerings import Offer, resolve
+from membership.billing.processor import stripe_errors
+from membership.billing.reader_schemas import CheckoutIn
+from membership.db import utcnow
+from membership.errors import Conflict
+from membership.extensions import db
+from membership.money import stripe_currency
+from membership.readers.entitlement import entitlement
+from membership.readers.models import ConsentKind, Reader
+from membership.readers.services import RequestMeta, record_consent
+
+AUTO_RENEWAL_CONSENT_VERSION = "auto-renewal-2026-01"
+REUSE_OPEN_FOR = timedelta(hours=23)  # Stripe expires sessions after 24 h
+
+
+def ensure_customer(reader: Reader) -> str:
+    """The reader's Stripe customer, created at most once. Flushes."""
+    if reader.stripe_customer_id:
+        return reader.stripe_customer_id
+    with stripe_errors():
+        customer = stripe_client().v1.customers.create(
+            params={"email": reader.email, "name": reader.name, "metadata": {"reader_id": str(reader.id)}},
+            options={"idempotency_key": idempotency_key("customer", reader.id, reader.created_at.isoformat())})
+    reader.stripe_customer_id = customer.id
+    db.session.flush()
+    return customer.id
+
+
+def _fingerprint(reader: Reader, data: CheckoutIn, offer: Offer) -> str:
+    canonical = json.dumps({"req": data.model_dump(mode="json"), "amount": offer.amount_minor,
+                            "fee": offer.fee_minor, "price": offer.price.id}, sort_keys=True)
+    return f"checkout:{reader.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def _reusable(prefix: str) -> tuple[CheckoutSession | None, int]:
+    rows = list(db.session.scalars(select(CheckoutSession).where(
+        CheckoutSession.idempotency_key.like(prefix + ":%")).order_by(CheckoutSession.id)))
+    for row in rows:
+        if row.status is CheckoutStatus.OPEN and row.created_at > utcnow() - REUSE_OPEN_FOR:
+            return row, len(rows)
+    return None, len(rows)
+
+
+def _urls() -> tuple[str, str]:
+    base = current_app.config["SETTINGS"].public_url.rstrip("/")
+    return (f"{base}/account?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
+            f"{base}/account?checkout=cancel")
+
+
+def _line_item(offer: Offer) -> dict[str, Any]:
+    stripe_price = ensure_price(offer.price) if offer.kind == "membership" else None
+    if stripe_price:
+        return {"price": stripe_price, "quantity": 1}
+    price_data: dict[str, Any] = {"currency": stripe_currency(offer.currency), "product": ensure_product(offer.plan),
+                                  "unit_amount": offer.total_minor}
+    if offer.recurring:
+        price_data["recurring"] = {"interval": offer.price.interval.value}
+    return {"price_data": price_data, "quantity": 1}
+
+
+def _metadata(reader: Reader, data: CheckoutIn, offer: Offer) -> dict[str, str]:
+    md = {"reader_id": str(reader.id), "kind": offer.kind, "plan_code": offer.plan.code,
+          "price_id": str(offer.price.id), "stream": "membership" if offer.kind == "gift_membership"
+          else offer.plan.stream.value, "amount_minor": str(offer.amount_minor), "fee_cover_minor": str(offer.fee_minor)}
+    if data.tribute:
+        md.update(tribute_kind=data.tribute.kind, honoree_name=data.tribute.name)
+    if data.anonymous:
+        md["anonymous"] = "true"
+    return md
+
+
+def _session_params(reader: Reader, data: CheckoutIn, offer: Offer, customer: str) -> dict[str, Any]:
+    success, cancel = _urls()
+    md = _metadata(reader, data, offer)
+    params: dict[str, Any] = {"customer": customer, "client_reference_id": str(reader.id), "metadata": md,
+                              "line_items": [_line_item(offer)], "success_url": success, "cancel_url": cancel}
+    if offer.recurring:
+        params.update(mode="subscription", subscription_data={"metadata": md})
+    else:
+        params.update(mode="payment", payment_intent_data={"metadata": md})
+        if offer.kind == "one_time_donation":
+            params["submit_type"] = "donate"
+    return params
+
+
+def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: Any, key: str) -> CheckoutSession:
+    row = CheckoutSession(reader_id=reader.id, stripe_session_id=session.id, idempotency_key=key,
+                          mode=session.mode, price_id=offer.price.id, amount_minor=offer.total_minor,
+                          fee_cover_minor=offer.fee_minor, currency=offer.currency, url=session.url or "")
+    db.session.add(row)
+    if offer.kind == "one_time_donation":
+        db.session.add(Donation(
+            reader_id=reader.id, stripe_checkout_session_id=session.id, amount_minor=offer.total_minor,
+            currency=offer.currency, cover_fees=data.cover_fees, fee_cover_minor=offer.fee_minor,
+            tribute_kind=TributeKind(data.tribute.kind) if data.tribute else TributeKind.NONE,
+            honoree_name=data.tribute.name if data.tribute else None, message=data.message,
+            anonymous=data.anonymous))
+    elif offer.kind == "gift_membership":
+        assert data.gift is not None
+        db.session.add(GiftMembership(
+            purchaser_reader_id=reader.id, recipient_email=str(data.gift.recipient_email).lower(),
+            recipient_name=data.gift.recipient_name, message=data.gift.message, plan_id=offer.plan.id,
+            months=data.gift.months, stripe_checkout_session_id=session.id, amount_minor=offer.total_minor,
+            currency=offer.currency,
+            # placeholder: the real code is minted (and this hash replaced) when the payment succeeds
+            code_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest()))
+    db.session.flush()
+    return row
+
+
+def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta) -> CheckoutSession:
+    """Validate, then reuse or create the Checkout Session for this purchase. Flushes."""
+    offer = resolve(data)
+    if offer.kind == "membership" and entitlement(reader.id).source == "subscription":
+        raise Conflict("You already have a membership: change its plan instead.")
+    customer = ensure_customer(reader)
+    prefix = _fingerprint(reader, data, offer)
+    existing, generation = _reusable(prefix)
+    if existing is not None:
+        return existing
+    key = f"{prefix}:{generation}"
+    with stripe_errors():
+        session = stripe_client().v1.checkout.sessions.create(
+            params=_session_params(reader, data, offer, customer),  # type: ignore[arg-type]
+            options={"idempotency_key": key})
+    try:
+        with db.session.begin_nested():
+            row = _local_rows(reader, data, offer, session, key)
+    except IntegrityError:
+        row = db.session.scalars(select(CheckoutSession).where(CheckoutSession.idempotency_key == key)).one()
+        return row
+    if offer.recurring:
+        record_consent(reader, ConsentKind.AUTO_RENEWAL, AUTO_RENEWAL_CONSENT_VERSION, "checkout", meta,
+                       price_minor=offer.total_minor, currency=offer.currency)
+    return row
+
