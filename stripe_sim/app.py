@@ -74,6 +74,7 @@ class SimServer:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            self._http.close_connections()
         for t in self._threads:
             t.join(timeout=5)
         self.dispatcher.stop()

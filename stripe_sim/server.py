@@ -9,7 +9,10 @@ intermediate states (e.g. a refund ``pending``) exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,19 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     sim_server: SimServer
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conns: set[socket.socket] = set()
+        self.conns_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """Wake handler threads parked on idle keep-alive sockets so stop() really stops."""
+        with self.conns_lock:
+            conns = list(self.conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -39,6 +55,16 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "stripe-sim"
     sys_version = ""
     server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.conns_lock:
+            self.server.conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.conns_lock:
+            self.server.conns.discard(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests and benchmarks would drown in access logs."""
