@@ -36,8 +36,7 @@ def stripe_webhook() -> tuple[Response, int]:
         log.warning("webhook not stored: database unavailable", extra={"error": str(exc.orig)})
         raise ServiceUnavailable("The database is unavailable; retry later.") from None
     if accepted.webhook_event_id is not None:
-        task = current_app.extensions["celery"].signature(inbox.PROCESS_TASK)
-        enqueue(task, accepted.webhook_event_id)
+        enqueue(inbox.PROCESS_TASK, accepted.webhook_event_id)
     return jsonify(received=True, duplicate=accepted.duplicate, id=accepted.stripe_event_id), 200
 
 
