@@ -64,16 +64,17 @@ def _upsert(payout: dict[str, Any]) -> Payout:
 
 
 def _line(payout: Payout, txn: dict[str, Any]) -> PayoutLine:
+    source = txn.get("source")
+    source_id = source.get("id") if isinstance(source, dict) else source
+    stream = stream_of_source(source_id)  # before the new row exists: lookups autoflush
     line = db.session.scalar(select(PayoutLine).where(PayoutLine.balance_transaction_id == txn["id"]))
     if line is None:
         line = PayoutLine(payout_id=payout.id, balance_transaction_id=txn["id"])
         db.session.add(line)
-    source = txn.get("source")
-    source_id = source.get("id") if isinstance(source, dict) else source
     line.type = str(txn["type"])
     line.reporting_category = str(txn.get("reporting_category") or txn["type"])
     line.source_id = source_id
-    line.stream = stream_of_source(source_id)
+    line.stream = stream
     line.amount_minor, line.fee_minor, line.net_minor = int(txn["amount"]), int(txn["fee"]), int(txn["net"])
     line.currency = str(txn["currency"]).upper()
     return line
