@@ -27,25 +27,35 @@ def _value(name: str) -> Callable[[], str]:
     return lambda: str(current_app.config.get(f"RATELIMIT_{name}", DEFAULTS[name]))
 
 
+def _ns(key: str) -> str:
+    """Keys live in the deployment's namespace (CELERY_KEY_PREFIX), like its queues, so
+    two deployments (or two test runs) sharing one Redis never share counters."""
+    return current_app.config["SETTINGS"].broker_key_prefix + key
+
+
+def ip_key() -> str:
+    return _ns("ip:" + (get_remote_address() or "unknown"))
+
+
 def email_key() -> str:
     """The submitted email (JSON or form), normalised; falls back to the IP."""
     data: Any = request.get_json(silent=True) if request.is_json else request.form
-    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
+    email = data.get("email") if hasattr(data, "get") else None
     if isinstance(email, str) and email.strip():
-        return "email:" + email.strip().lower()[:320]
-    return "ip:" + (get_remote_address() or "unknown")
+        return _ns("email:" + email.strip().lower()[:320])
+    return ip_key()
 
 
 def reader_key() -> str:
     rid = session.get("rid")
-    return f"reader:{rid}" if isinstance(rid, int) else "ip:" + (get_remote_address() or "unknown")
+    return _ns(f"reader:{rid}") if isinstance(rid, int) else ip_key()
 
 
 def per_ip_and_email(prefix: str) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
-    return [limiter.limit(_value(f"{prefix}_PER_IP"), key_func=get_remote_address, scope=f"{prefix}:ip"),
+    return [limiter.limit(_value(f"{prefix}_PER_IP"), key_func=ip_key, scope=f"{prefix}:ip"),
             limiter.limit(_value(f"{prefix}_PER_EMAIL"), key_func=email_key, scope=f"{prefix}:email")]
 
 
 def per_ip_and_reader(prefix: str) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
-    return [limiter.limit(_value(f"{prefix}_PER_IP"), key_func=get_remote_address, scope=f"{prefix}:ip"),
+    return [limiter.limit(_value(f"{prefix}_PER_IP"), key_func=ip_key, scope=f"{prefix}:ip"),
             limiter.limit(_value(f"{prefix}_PER_READER"), key_func=reader_key, scope=f"{prefix}:reader")]
