@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -67,8 +68,16 @@ def claim(campaign_id: int, newsletter_id: int, size: int) -> list[Claimed]:
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent senders never claim the same row
     and never wait on each other. SQLite serialises writers, so a plain UPDATE is enough.
     Rows whose address was suppressed or whose reader unsubscribed since the rows were
-    created are skipped here, in the same transaction. Flushes only: commit right after.
+    created are skipped here, in the same transaction. [] means nothing is due (a chunk
+    that was all skipped is followed by the next one). Flushes only: commit right after.
     """
+    while True:
+        claimed, skipped = _claim_once(campaign_id, newsletter_id, size)
+        if not claimed or len(skipped) < len(claimed):
+            return [Claimed(int(i), int(r), str(e), int(a)) for i, r, e, a in claimed if i not in skipped]
+
+
+def _claim_once(campaign_id: int, newsletter_id: int, size: int) -> tuple[list[Any], set[int]]:
     now = utcnow()
     due = (
         select(Delivery.id)
@@ -91,9 +100,8 @@ def claim(campaign_id: int, newsletter_id: int, size: int) -> list[Claimed]:
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
-        return []
-    skipped = set(_skip_unwanted([row[0] for row in claimed], newsletter_id))
-    return [Claimed(int(i), int(r), str(e), int(a)) for i, r, e, a in claimed if i not in skipped]
+        return [], set()
+    return list(claimed), set(_skip_unwanted([row[0] for row in claimed], newsletter_id))
 
 
 def _skip_unwanted(ids: list[int], newsletter_id: int) -> list[int]:

@@ -76,3 +76,25 @@ def test_double_opt_in_keeps_time_ip_and_consent(db_session: Any) -> None:
     assert services.subscribe(reader.id, newsletter.id, None, "page").status == OptInStatus.PENDING
     with pytest.raises(NotFound):
         services.subscribe(reader.id, 999_999, None, "page")
+
+
+def test_claim_rechecks_suppression_unsubscribe_and_erasure(db_session: Any) -> None:
+    from membership.newsletters.deliveries import claim
+
+    newsletter = make_newsletter()
+    suppressed, unsubscribed, erased, kept1, kept2 = add_readers(newsletter.id, 5)
+    campaign = make_campaign(newsletter.id, CampaignStatus.SENDING)
+    create_deliveries(campaign)
+    db.session.add(Suppression(email="r0@example.org", reason=SuppressionReason.HARD_BOUNCE))
+    services.unsubscribe(unsubscribed, newsletter.id)
+    db.session.get(Reader, erased).deleted_at = utcnow()
+    db.session.flush()
+    claimed = claim(campaign.id, newsletter.id, size=3)  # the first chunk is all skipped ...
+    assert {c.reader_id for c in claimed} == {kept1, kept2}  # ... so the next one is claimed
+    assert claim(campaign.id, newsletter.id, size=10) == []
+    statuses = {d.reader_id: d.status.value for d in db.session.query(Delivery).filter_by(campaign_id=campaign.id)}
+    assert statuses == {suppressed: "skipped", unsubscribed: "skipped", erased: "skipped",
+                        kept1: "sending", kept2: "sending"}
+    campaign.status = CampaignStatus.PAUSED
+    db.session.flush()
+    assert claim(campaign.id, newsletter.id, size=10) == []  # paused campaigns are not claimed
