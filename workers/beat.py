@@ -17,5 +17,10 @@ celery.conf.beat_schedule.update({
     "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},
     "newsletters-sweep-stuck": {"task": "workers.tasks.newsletters.sweep_stuck_deliveries", "schedule": 60.0},
 })
+celery.conf.beat_schedule.update({
+    # hourly, recognising through *yesterday in the outlet's zone*: the local day closes
+    # within the hour whatever the zone; re-runs post nothing
+    "reports-recognize-revenue": {"task": "workers.tasks.reports.recognize_revenue", "schedule": crontab(minute=41)},
+})
 
 __all__ = ["celery", "crontab"]

@@ -1,0 +1,35 @@
+"""Ledger tasks: nightly revenue recognition, on the reports queue (by its name).
+
+Thin: it works out which day to recognise through and calls the recognition service,
+which remembers per schedule how far it got, so a re-run or an overlap posts nothing
+twice and a missed night is caught up month by month.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from celery import shared_task
+
+from membership.db import utcnow
+from membership.extensions import db
+from membership.ledger.journal import local_date
+from membership.ledger.recognition import recognize_through
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="workers.tasks.reports.recognize_revenue", acks_late=True, ignore_result=True)
+def recognize_revenue(through: str | None = None) -> int:
+    """Recognise membership revenue through `through` (ISO date), by default yesterday in
+    the outlet's time zone (the last whole local day). Returns how many groups posted."""
+    day = date.fromisoformat(through) if through else local_date(utcnow()) - timedelta(days=1)
+    try:
+        posted = recognize_through(day)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("revenue recognised", extra={"through": day.isoformat(), "groups": posted})
+    return posted
