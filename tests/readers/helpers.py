@@ -53,3 +53,29 @@ def sign_up_and_confirm(client: FlaskClient, email: str | None = None, **extra: 
     out: dict[str, Any] = res.get_json()
     client.environ_base["HTTP_X_CSRF_TOKEN"] = out["csrf_token"]
     return out
+
+
+def pay_checkout(client: FlaskClient, body: dict[str, Any], card: str = "4242424242424242") -> dict[str, Any]:
+    """Start a checkout through our API and pay it on the simulator's hosted page."""
+    import requests
+
+    res = client.post("/api/checkout", json=body)
+    assert res.status_code == 201, res.get_json()
+    out: dict[str, Any] = res.get_json()
+    paid = requests.post(out["url"], data={"card_number": card}, allow_redirects=False, timeout=10)
+    assert paid.status_code == 303, paid.text
+    return out
+
+
+def subscribe(client: FlaskClient, body: dict[str, Any]) -> Any:
+    """Checkout + pay, then the same re-fetch-and-upsert the webhook worker runs
+    (called directly here; the worker path itself is covered by tests/e2e)."""
+    from membership.billing.gateway import stripe_client
+    from membership.billing.subscriptions import sync_subscription
+
+    out = pay_checkout(client, body)
+    session = stripe_client().v1.checkout.sessions.retrieve(out["stripe_session_id"])
+    sub = sync_subscription(session.subscription)
+    db.session.commit()
+    assert sub is not None
+    return sub
