@@ -106,9 +106,11 @@ class Sim:
         key = clock or ""
         heap = self.heaps.setdefault(key, [])
         ran = 0
+        # a test clock never runs backwards: work due "now" runs at its current frozen time
+        floor = self.now(clock) if clock else 0
         while heap and heap[0][0] <= until:
             when, _seq, kind, oid = heapq.heappop(heap)
-            self.cursor[key] = max(int(when), self.cursor.get(key, 0))
+            self.cursor[key] = max(int(when), self.cursor.get(key, floor))
             if clock:
                 c = self.store.find(clock)
                 if c is not None:

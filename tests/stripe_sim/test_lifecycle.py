@@ -201,8 +201,13 @@ def test_donation_disputed_and_lost_then_payout(client: stripe.StripeClient, htt
     assert http.post(cs2.url, data={"card_number": "4242424242424242", "amount": "100"},
                      allow_redirects=False).status_code == 303
 
+    bal = client.v1.balance.retrieve()
+    assert (bal.available[0].amount, bal.pending[0].amount) == (-(2500 + 1500), (2500 - 103) + (10000 - 320))
+
     # payouts: charges become available two days later, the dispute debit at once; one payout sweeps them
     _advance(client, clock, T0 + 3 * DAY + 60)
+    bal = client.v1.balance.retrieve()
+    assert (bal.available[0].amount, bal.pending[0].amount) == (0, 0)
     payouts = client.v1.payouts.list(params={"limit": 10}).data
     assert len(payouts) == 1
     po = payouts[0]
