@@ -107,6 +107,8 @@ class Handler(BaseHTTPRequestHandler):
             status, headers, payload, ctype = pages.handle(app, method, path, decode(parts.query), decode(body))
             self._send(status, payload, ctype, headers)
         except Exception as exc:  # pragma: no cover - last-resort 500, keeps the connection sane
+            app.sim.batch = None
+            app.sim.ctx = RequestCtx()
             self._send(500, json.dumps({"error": {"type": "api_error", "message": repr(exc)}}).encode())
 
     def _api(self, app: SimServer, method: str, path: str, query: str, body: str) -> None:

@@ -193,3 +193,22 @@ def test_create_preview_next_invoice_and_proration(client: stripe.StripeClient) 
             "items": [{"id": sub["items"].data[0].id, "price": dearer.id}], "proration_behavior": "always_invoice"}})
     assert [ln.amount for ln in change.lines.data] == [-500, 1500] and change.amount_due == 1000
     assert client.v1.subscriptions.retrieve(sub.id)["items"].data[0].price.id != dearer.id  # nothing changed
+
+
+def test_pause_collection_cleared_by_update_and_default_pm_change(client: stripe.StripeClient) -> None:
+    clock, cus, sub = _setup(client)
+    client.v1.subscriptions.update(sub.id, params={"pause_collection": {"behavior": "mark_uncollectible"}})
+    _advance(client, clock, add_months(T0, 1) + 60)
+    assert client.v1.invoices.list(params={"subscription": sub.id}).data[0].status == "uncollectible"
+    mark = latest_event_id(client)
+    upd = client.v1.subscriptions.update(sub.id, params={"pause_collection": "",
+                                                         "default_payment_method": "pm_card_mastercard"})
+    assert upd.pause_collection is None and upd.default_payment_method.startswith("pm_")
+    evt = client.v1.events.list(params={"type": "customer.subscription.updated", "limit": 1}).data[0]
+    assert evt.data.previous_attributes.pause_collection.behavior == "mark_uncollectible"
+    assert event_types(client, mark) == ["payment_method.attached", "customer.subscription.updated"]
+    _advance(client, clock, add_months(T0, 2) + 60)
+    paid = client.v1.invoices.list(params={"subscription": sub.id, "expand": ["data.payments"]}).data[0]
+    assert paid.status == "paid"
+    pi = client.v1.payment_intents.retrieve(paid.payments.data[0].payment.payment_intent)
+    assert pi.payment_method == upd.default_payment_method
