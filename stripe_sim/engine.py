@@ -11,7 +11,7 @@ import heapq
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
@@ -44,7 +44,6 @@ class Config:
     payout_delay_days: int = 2
     faults: dict[str, Any] | None = None
     webhook_retry_delays: tuple[float, ...] = (0.2, 1.0, 3.0)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

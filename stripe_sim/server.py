@@ -13,7 +13,6 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -184,7 +183,3 @@ def make_http_server(host: str, port: int, app: SimServer) -> _HTTPServer:
     srv = _HTTPServer((host, port), Handler)
     srv.sim_server = app
     return srv
-
-
-def wall() -> float:
-    return time.time()
