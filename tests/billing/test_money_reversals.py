@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import requests
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from membership.billing.events import RetryLater, StripeEvent, dispatch
 from membership.billing.gateway import stripe_client
 from membership.billing.handlers import refunds as refund_handlers
 from membership.billing.models import Dispute, Donation, Payment, Refund
@@ -54,6 +56,11 @@ def test_partial_refund_clears_deferred_and_recognition_stays_exact(client: Flas
     # nothing was recognised yet: the whole refund clears deferred revenue
     assert lines_of(reversal) == {("stripe_clearing", "USD"): -400, ("deferred_revenue", "USD"): 400}
     assert (payment.gross_minor, payment.net_minor) == (1000, 941)  # the payment row is never edited
+
+    # the stale refund.created (status pending) processed again, late: the re-fetch keeps the newer state
+    dispatch(StripeEvent.from_payload({**events[0], "id": "evt_late_copy"}))
+    db.session.refresh(row)
+    assert row.status == "succeeded" and len(journal("refund")) == 1
 
     schedule = db.session.scalars(select(RevenueSchedule)).one()
     recognize_through(last_day(schedule))
@@ -172,3 +179,20 @@ def test_dispute_won_on_a_membership_restores_the_schedule(client: FlaskClient, 
     totals = balances(Stream.MEMBERSHIP)
     assert totals[A.DEFERRED_REVENUE] == -2000 and A.CHARGEBACKS not in totals or totals[A.CHARGEBACKS] == 0
     assert every_group_balances()
+
+
+def test_refund_event_before_its_payment_waits(db_session: Any) -> None:
+    event = StripeEvent(id="evt_early", type="charge.refunded", created=1767225600, api_version=None,
+                        object={"id": "ch_not_recorded_yet", "object": "charge"})
+    with pytest.raises(RetryLater):
+        dispatch(event)
+
+
+def test_dispute_events_replayed_post_nothing_twice(client: FlaskClient, stripe_sim: Any) -> None:
+    _customer, mark, _session = _disputed_gift(client, "30.00")
+    events = feed(client, mark)
+    withdrawn = next(e for e in events if e["type"] == "charge.dispute.funds_withdrawn")
+    created = next(e for e in events if e["type"] == "charge.dispute.created")
+    for payload in (withdrawn, created, withdrawn):
+        dispatch(StripeEvent.from_payload({**payload, "id": f"evt_replay_{payload['id']}"}))
+    assert len(journal("dispute")) == 1 and len(db.session.scalars(select(Dispute)).all()) == 1
