@@ -61,3 +61,21 @@ def test_a_payout_whose_lines_do_not_add_up_is_flagged(db_session: Any) -> None:
     _reconcile(payout, [line])
     assert payout.reconciled_at is None and payout.lines_net_minor == 941
     assert payout.mismatch_note is not None and "difference -$0.59" in payout.mismatch_note
+
+
+def test_a_paid_payout_that_fails_later_moves_the_money_back_to_clearing(db_session: Any) -> None:
+    """The simulator never fails a payout, so the booked state is built directly."""
+    from datetime import UTC, datetime
+
+    from membership.billing.handlers.payouts import reverse_failed_payout
+    from membership.ledger.postings import post_payout
+
+    payout = Payout(stripe_payout_id="po_bounced", amount_minor=2000, currency="USD", status="failed")
+    db.session.add(payout)
+    db.session.flush()
+    post_payout("po_bounced", 2000, "USD", datetime(2026, 5, 2, tzinfo=UTC), {Stream.MEMBERSHIP: 2000})
+    reverse_failed_payout(payout)
+    reverse_failed_payout(payout)
+    assert len(journal("payout_failed")) == 1
+    assert balances(Stream.MEMBERSHIP) == {Account.BANK: 0, Account.STRIPE_CLEARING: 0}
+    assert every_group_balances()

@@ -22,6 +22,8 @@ from membership.billing.models import Dispute, Payment, Payout, PayoutLine, Refu
 from membership.db import utcnow
 from membership.enums import Stream
 from membership.extensions import db
+from membership.ledger.journal import credit, debit, find, post
+from membership.ledger.models import Account, LedgerEntry
 from membership.ledger.postings import post_payout
 from membership.money import format_money
 
@@ -37,6 +39,8 @@ def sync_payout(payout_id: str) -> Payout:
     client = stripe_client()
     payout = plain(client.v1.payouts.retrieve(payout_id))
     row = _upsert(payout)
+    if row.status == "failed":
+        reverse_failed_payout(row)
     if row.status != "paid":
         return row
     txns = list_all(client.v1.balance_transactions.list(params={"payout": payout_id, "limit": 100}))
@@ -121,3 +125,17 @@ def _reconcile(payout: Payout, lines: list[PayoutLine]) -> None:
     payout.mismatch_note = (f"balance transactions net {format_money(total, payout.currency)} but the payout is "
                             f"{format_money(payout.amount_minor, payout.currency)} "
                             f"(difference {format_money(total - payout.amount_minor, payout.currency)})")
+
+
+def reverse_failed_payout(payout: Payout) -> None:
+    """A payout can fail after it was reported paid (the bank returns it): the money is
+    back in the Stripe balance, so the booked clearing -> bank move is mirrored."""
+    booked = find(f"payout:{payout.stripe_payout_id}")
+    if booked is None:
+        return
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.transaction_id == booked.id)).all()
+    lines = [(credit if e.amount_minor > 0 else debit)(e.account, abs(e.amount_minor), e.currency, e.stream)
+             for e in entries if e.account in (Account.BANK, Account.STRIPE_CLEARING)]
+    post(f"payout_failed:{payout.stripe_payout_id}", "payout_failed", utcnow(), lines,
+         memo=f"payout {payout.stripe_payout_id} failed")
+    payout.reconciled_at = None
