@@ -70,11 +70,17 @@ def verify(body: bytes, signature: str | None, secret: str) -> dict[str, Any]:
 
 
 def store(payload: dict[str, Any], body: bytes) -> Accepted:
-    """INSERT ... ON CONFLICT DO NOTHING on the event id. Flushes only.
+    """INSERT ... ON CONFLICT DO NOTHING on the event id, in the session. Flushes only.
 
     Concurrent copies are settled by the unique index: the second insert waits for the
     first transaction and then inserts nothing.
     """
+    stmt = _insert_stmt(db.session.get_bind().dialect.name, payload, body)
+    new_id = db.session.execute(stmt).scalar_one_or_none()
+    return Accepted(int(new_id) if new_id is not None else None, payload["id"], payload["type"])
+
+
+def _insert_stmt(dialect: str, payload: dict[str, Any], body: bytes) -> Any:
     obj = (payload.get("data") or {}).get("object") or {}
     object_id = obj.get("id") if isinstance(obj, dict) else None
     values = {
@@ -83,12 +89,9 @@ def store(payload: dict[str, Any], body: bytes) -> Accepted:
         "stripe_created": int(payload.get("created") or 0), "payload": body.decode("utf-8"),
         "status": WebhookStatus.RECEIVED.value, "attempts": 0, "received_at": utcnow(),
     }
-    dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (insert(WebhookEvent).values(**values)
+    return (insert(WebhookEvent).values(**values)
             .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id))
-    new_id = db.session.execute(stmt).scalar_one_or_none()
-    return Accepted(int(new_id) if new_id is not None else None, payload["id"], payload["type"])
 
 
 def find(stripe_event_id: str) -> WebhookEvent | None:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from membership.billing.events import StripeEvent, handles
 from membership.billing.gateway import stripe_client
-from membership.billing.subscriptions import lock_object
 from membership.extensions import db
 from membership.readers.models import Reader
 
@@ -29,8 +28,7 @@ def on_customer_updated(event: StripeEvent) -> None:
     """
     if not event.object_id:
         return
-    lock_object(event.object_id)
-    reader = _reader(event.object_id)
+    reader = _reader(event.object_id)  # the row lock serialises writers of this reader
     if reader is None or reader.deleted_at is not None:
         return
     try:
@@ -58,7 +56,6 @@ def on_customer_deleted(event: StripeEvent) -> None:
     """Stripe's customer is gone: detach it so nothing charges or resolves through it."""
     if not event.object_id:
         return
-    lock_object(event.object_id)
     reader = _reader(event.object_id)
     if reader is not None:
         reader.stripe_customer_id = None

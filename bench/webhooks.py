@@ -1,0 +1,280 @@
+"""Benchmark the webhook pipeline end to end: accepted/s, processed/s, acceptance latency.
+
+20,000 signed `customer.updated` events (for customers that exist in stripe_sim, so
+every event costs a real re-fetch) are POSTed over loopback HTTP to the app under
+gunicorn (2 workers, gthread) and processed by a real Celery worker against a fresh
+PostgreSQL database and stripe_sim in its own process. In the same run, the rate of
+bare INSERTs of the same rows into PostgreSQL (same number of concurrent
+connections, one commit each, as the endpoint does) is the baseline.
+
+Everything is bounded: fixed event count, per-phase deadlines, cleanup on exit.
+The last line printed is one JSON object.
+
+    .venv/bin/python bench/webhooks.py [--events 20000] [--senders 2] [--threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+import stripe
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SECRET = "whsec_bench_secret"
+KEY = "sk_test_bench"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def sa_url(dbname: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+def pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+# --- load generation (in child processes, so the client's GIL does not cap it) ----------
+
+def _sender(port: int, bodies: list[bytes], threads: int, out: Any) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    chunks = [bodies[i::threads] for i in range(threads)]
+
+    def run(chunk: list[bytes]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        local: list[float] = []
+        bad = 0
+        for body in chunk:
+            header = stripe.WebhookSignature.generate_signature_header(body.decode(), SECRET)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/webhooks/stripe", body=body,
+                             headers={"Content-Type": "application/json", "Stripe-Signature": header})
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            local.append(time.perf_counter() - started)
+            bad += 0 if ok else 1
+        conn.close()
+        with lock:
+            latencies.extend(local)
+            errors[0] += bad
+
+    workers = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((latencies, errors[0]))
+
+
+def _event(customer: str, n: int) -> bytes:
+    return json.dumps({
+        "id": f"evt_bench_{n:06d}_{uuid.uuid4().hex[:12]}", "object": "event", "api_version": stripe.api_version,
+        "created": int(time.time()), "livemode": False, "pending_webhooks": 1, "type": "customer.updated",
+        "request": {"id": None, "idempotency_key": None},
+        "data": {"object": {"id": customer, "object": "customer"}, "previous_attributes": {"name": None}},
+    }).encode()
+
+
+# --- phases -----------------------------------------------------------------------------
+
+def baseline_inserts(dbname: str, bodies: list[bytes], connections: int) -> float:
+    """The same rows, one INSERT ... ON CONFLICT + commit each, no HTTP/app/broker."""
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_baseline (LIKE webhook_events INCLUDING ALL)")
+    sql = ("INSERT INTO bench_baseline (stripe_event_id, type, api_version, object_id, stripe_created, payload,"
+           " status, attempts, received_at) VALUES (%s, %s, %s, %s, %s, %s, 'received', 0, now())"
+           " ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id")
+    rows = []
+    for body in bodies:
+        evt = json.loads(body)
+        rows.append((evt["id"], evt["type"], evt["api_version"], evt["data"]["object"]["id"], evt["created"],
+                     body.decode()))
+
+    def run(chunk: list[tuple[Any, ...]]) -> None:
+        with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+            for row in chunk:
+                conn.execute(sql, row).fetchone()
+
+    threads = [threading.Thread(target=run, args=(rows[i::connections],)) for i in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(rows) / (time.perf_counter() - started)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=20_000)
+    ap.add_argument("--customers", type=int, default=200)
+    ap.add_argument("--senders", type=int, default=2, help="client processes")
+    ap.add_argument("--threads", type=int, default=8, help="keep-alive connections per client process")
+    ap.add_argument("--gunicorn-threads", type=int, default=8)
+    ap.add_argument("--worker-concurrency", type=int, default=4)
+    ap.add_argument("--deadline", type=float, default=150.0, help="max seconds to wait for processing")
+    args = ap.parse_args()
+
+    dbname = f"bench_webhooks_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    prefix = f"bench{os.getpid()}:"
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        return run(args, dbname, prefix, procs, logs)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(timeout=5)
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{prefix}*", count=1000):
+            client.delete(key)
+        client.close()
+
+
+def run(args: argparse.Namespace, dbname: str, prefix: str, procs: list[subprocess.Popen[bytes]],
+        logs: Path) -> int:
+    sim_port, web_port = free_port(), free_port()
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": sa_url(dbname), "REDIS_URL": REDIS_URL,
+           "CELERY_KEY_PREFIX": prefix, "STRIPE_API_BASE": f"http://127.0.0.1:{sim_port}",
+           "STRIPE_SECRET_KEY": KEY, "STRIPE_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+
+    def spawn(cmd: list[str], name: str) -> None:
+        out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (handed to the child)
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True))
+        out.close()
+
+    subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spawn([sys.executable, "-m", "stripe_sim", "--port", str(sim_port)], "sim")
+    sdk = stripe.StripeClient(KEY, base_addresses={"api": f"http://127.0.0.1:{sim_port}"})
+    wait_for(lambda: sdk.v1.customers.list(params={"limit": 1}) is not None, 20, "stripe_sim")
+    customers = [sdk.v1.customers.create(params={"email": f"bench{i}@example.com"}).id
+                 for i in range(args.customers)]
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn, conn.cursor() as cur:
+        cur.executemany("INSERT INTO readers (email, name, created_at, stripe_customer_id) VALUES (%s, '', now(), %s)",
+                        [(f"bench{i}@example.com", c) for i, c in enumerate(customers)])
+    bodies = [_event(customers[n % len(customers)], n) for n in range(args.events)]
+
+    connections = args.senders * args.threads
+    baseline = baseline_inserts(dbname, bodies, connections)
+    print(f"baseline: {baseline:,.0f} bare INSERTs/s ({connections} connections, one commit each)", flush=True)
+
+    spawn([str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads",
+           str(args.gunicorn_threads), "--bind", f"127.0.0.1:{web_port}", "--backlog", "256", "wsgi:app"], "gunicorn")
+    wait_for(lambda: _get(web_port, "/healthz") == 200, 30, "gunicorn")
+    spawn([sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", "webhooks", "-c",
+           str(args.worker_concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
+           "-l", "WARNING"], "worker")
+    time.sleep(2)  # let the worker connect before the clock starts
+
+    queue: Any = mp.Queue()
+    per = [bodies[i::args.senders] for i in range(args.senders)]
+    senders = [mp.Process(target=_sender, args=(web_port, chunk, args.threads, queue)) for chunk in per]
+    started = time.perf_counter()
+    for s in senders:
+        s.start()
+    results = [queue.get(timeout=args.deadline) for _ in senders]
+    accept_elapsed = time.perf_counter() - started
+    for s in senders:
+        s.join(timeout=10)
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+        def processed() -> int:
+            row = conn.execute("SELECT count(*) FROM webhook_events WHERE status = 'processed'").fetchone()
+            return int(row[0]) if row else 0
+        deadline = started + args.deadline
+        done = processed()
+        while done < args.events and time.perf_counter() < deadline:
+            time.sleep(0.2)
+            done = processed()
+        process_elapsed = time.perf_counter() - started
+        stored = conn.execute("SELECT count(*) FROM webhook_events").fetchone()
+        stored_n = int(stored[0]) if stored else 0
+
+    result = {
+        "events": args.events, "stored": stored_n, "errors": errors,
+        "accepted_per_s": round(args.events / accept_elapsed, 1),
+        "processed": done, "processed_per_s": round(done / process_elapsed, 1),
+        "p50_accept_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_accept_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "baseline_insert_per_s": round(baseline, 1),
+        "gunicorn": f"2 workers x {args.gunicorn_threads} threads", "celery_concurrency": args.worker_concurrency,
+        "client_connections": connections,
+    }
+    print(f"accepted: {result['accepted_per_s']:,}/s  p50 {result['p50_accept_ms']} ms  p99 "
+          f"{result['p99_accept_ms']} ms  errors {errors}", flush=True)
+    print(f"processed: {done}/{args.events} at {result['processed_per_s']:,}/s", flush=True)
+    print(json.dumps(result))
+    return 0 if done == args.events and errors == 0 else 1
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
