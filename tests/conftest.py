@@ -183,13 +183,19 @@ def start_worker(app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Calla
 
 
 @pytest.fixture
-def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
-    """The embedded default (SQLite file, no Redis) for the core path."""
+def sqlite_app(tmp_path: Path, ports: dict[str, int]) -> Iterator[Flask]:
+    """The embedded default (SQLite file, broker on SQLite, no Redis) for the core path;
+    Stripe and SMTP point at the same simulator and sink ports as the main app."""
     application = create_app(
         mode="test",
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
         redis_url=None,
+        stripe_api_base=f"http://127.0.0.1:{ports['stripe']}",
+        stripe_secret_key=STRIPE_KEY,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        smtp_url=f"smtp://127.0.0.1:{ports['smtp']}",
+        public_url="http://localhost",
     )
     with application.app_context():
         from flask_migrate import upgrade
