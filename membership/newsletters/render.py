@@ -3,16 +3,22 @@
 Building a MIME message costs about as much as sending it, so the per-chunk renderer
 builds ONE message (Jinja layout, CSS inlined, the shared mail layer's headers) with
 placeholders for the three things that differ per reader (To, Message-ID, the
-unsubscribe token), serialises it, and makes each reader's bytes with three
-`bytes.replace` calls. Unsubscribe tokens all have the same length and the link sits
-on a short line of its own, so the body's transfer encoding (7bit or quoted-printable)
-keeps each placeholder intact. When a placeholder is not found intact (say a base64
-body, or a reader address that needs header encoding), that message is built the
-slow, ordinary way instead: never a wrong message, only a slower one.
+unsubscribe token), serialises it, and cuts the bytes into static pieces and slots.
+Each reader's copy is then one `b"".join`. Unsubscribe tokens all have the same
+length and only quoted-printable-literal characters, so a soft line break that
+quoted-printable put inside the placeholder falls at the same place in the real token
+and is reproduced there. When a placeholder is not found (say a base64 body, or a
+reader address that needs header encoding), that message is built the slow, ordinary
+way instead: never a wrong message, only a slower one.
+
+Serialisation folds headers only past 998 characters (RFC 5322's hard limit): folding
+at 78 would turn a long `List-Unsubscribe` URL into RFC 2047 encoded-words, which
+mail providers do not decode in that header.
 """
 
 from __future__ import annotations
 
+import email.policy
 import html as html_lib
 import re
 from dataclasses import dataclass
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 import css_inline
 from flask import current_app, render_template
 
-from membership.mail.message import build_message, message_id_for, to_bytes
+from membership.mail.message import build_message, message_id_for
 from membership.newsletters.models import Campaign, Newsletter
 from membership.newsletters.unsubscribe import TOKEN_LENGTH, make_token, unsubscribe_url
 
@@ -30,6 +36,7 @@ PLACE_MID = "<zq7-message-id-placeholder@placeholder.invalid>"
 _SIMPLE_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$")
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 _TAGS = re.compile(r"<[^>]+>")
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def list_id(newsletter: Newsletter) -> str:
@@ -56,7 +63,7 @@ class CampaignRenderer:
     text: str
     html: str
     headers: dict[str, str]
-    template: bytes | None
+    template: list[bytes | tuple[str, tuple[int, ...]]] | None
 
     @classmethod
     def build(cls, campaign: Campaign, newsletter: Newsletter) -> CampaignRenderer:
@@ -87,23 +94,66 @@ class CampaignRenderer:
         msg = build_message(to=to, subject=self.subject, text=self.text.replace(url, real),
                             html=self.html.replace(url, real), message_id=message_id, headers=headers,
                             inline_css=False)
-        return to_bytes(msg)
+        return msg.as_bytes(policy=WIRE_POLICY)
 
-    def _template_bytes(self) -> bytes | None:
-        data = self._build(PLACE_TO, PLACE_MID, PLACE_TOKEN)
-        token = PLACE_TOKEN.encode()
-        intact = data.count(token) == 3 and data.count(PLACE_TO.encode()) == 1 and data.count(PLACE_MID.encode()) == 1
-        return data if intact else None
+    def _template_bytes(self) -> list[bytes | tuple[str, tuple[int, ...]]] | None:
+        return cut_template(self._build(PLACE_TO, PLACE_MID, PLACE_TOKEN))
 
     def render(self, reader_id: int, email: str) -> tuple[bytes, str]:
         """(wire bytes, Message-ID) of one reader's copy."""
         message_id = delivery_message_id(self.campaign_id, reader_id)
         token = make_token(reader_id, self.newsletter_id)
         if self.template is not None and _SIMPLE_ADDRESS.match(email):
-            data = (
-                self.template.replace(PLACE_TOKEN.encode(), token.encode())
-                .replace(PLACE_TO.encode(), email.encode())
-                .replace(PLACE_MID.encode(), message_id.encode())
-            )
-            return data, message_id
+            values = {"token": token.encode(), "to": email.encode(), "mid": message_id.encode()}
+            out: list[bytes] = []
+            for piece in self.template:
+                if isinstance(piece, bytes):
+                    out.append(piece)
+                else:
+                    out.append(_with_breaks(values[piece[0]], piece[1]))
+            return b"".join(out), message_id
         return self._build(email, message_id, token), message_id
+
+
+_SOFT_BREAK = b"=\r\n"
+_SLOTS = re.compile(
+    b"(?P<token>" + b"(?:=\r\n)?".join(re.escape(bytes([c])) for c in PLACE_TOKEN.encode()) + b")"
+    b"|(?P<to>" + re.escape(PLACE_TO.encode()) + b")|(?P<mid>" + re.escape(PLACE_MID.encode()) + b")"
+)
+_EXPECTED = {"token": 3, "to": 1, "mid": 1}  # List-Unsubscribe + text + html; To; Message-ID
+
+
+def cut_template(data: bytes) -> list[bytes | tuple[str, tuple[int, ...]]] | None:
+    """Static pieces and (slot, soft-break offsets) in order; None if a slot is missing."""
+    pieces: list[bytes | tuple[str, tuple[int, ...]]] = []
+    counts = dict.fromkeys(_EXPECTED, 0)
+    last = 0
+    for match in _SLOTS.finditer(data):
+        kind = str(match.lastgroup)
+        counts[kind] += 1
+        pieces.append(data[last:match.start()])
+        pieces.append((kind, _break_offsets(match.group(0)) if kind == "token" else ()))
+        last = match.end()
+    pieces.append(data[last:])
+    return pieces if counts == _EXPECTED else None
+
+
+def _break_offsets(found: bytes) -> tuple[int, ...]:
+    """Where (in token characters) quoted-printable inserted soft line breaks."""
+    offsets, chars = [], 0
+    for i, chunk in enumerate(found.split(_SOFT_BREAK)):
+        if i:
+            offsets.append(chars)
+        chars += len(chunk)
+    return tuple(offsets)
+
+
+def _with_breaks(value: bytes, offsets: tuple[int, ...]) -> bytes:
+    if not offsets:
+        return value
+    parts, prev = [], 0
+    for at in offsets:
+        parts.append(value[prev:at])
+        prev = at
+    parts.append(value[prev:])
+    return _SOFT_BREAK.join(parts)
