@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from membership.api.registry import REGISTRY, Operation
+from membership.api.registry import MAX_ID, REGISTRY, Operation
 
 REF = "#/components/schemas/{model}"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -60,7 +60,8 @@ def _operation(op: Operation, keys: dict[Any, Any],
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if op.description:
         out["description"] = op.description
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": t, **({"minimum": 1} if t == "integer" else {})}}
+    params = [{"name": n, "in": "path", "required": True,
+               "schema": {"type": t, **({"minimum": 1, "maximum": MAX_ID} if t == "integer" else {})}}
               for n, t in op.path_params.items()]
     if op.query is not None:
         ref = keys[(op.query, "validation")]["$ref"].rsplit("/", 1)[-1]

@@ -17,15 +17,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from membership.api.validation import parse_body, parse_query
+from membership.errors import DomainError, NotFound
+from membership.extensions import db
 
 
 class ApiModel(BaseModel):
-    """Base of every request model: unknown fields and type coercion are refused."""
+    """Base of every request model: unknown fields, type coercion and NUL characters
+    (PostgreSQL text cannot store them) are refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in items):
+            raise ValueError("NUL characters are not allowed")
+        return value
 
 
 Guard = Callable[[], None]
@@ -67,6 +78,7 @@ class Registry:
 
 
 REGISTRY = Registry()
+MAX_ID = 2**63 - 1
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -105,13 +117,20 @@ def operation(
 
         @functools.wraps(fn)
         def view(**kwargs: Any) -> Any:
-            if security:
-                REGISTRY.security[security].guard()
-            if body is not None:
-                kwargs["body"] = parse_body(body)
-            if query is not None:
-                kwargs["query"] = parse_query(query)
-            result = fn(**kwargs)
+            for name, kind in path_params.items():
+                if kind == "integer" and not 1 <= kwargs[name] <= MAX_ID:
+                    raise NotFound("No such resource.")  # beyond BIGINT: cannot exist
+            try:
+                if security:
+                    REGISTRY.security[security].guard()
+                if body is not None:
+                    kwargs["body"] = parse_body(body)
+                if query is not None:
+                    kwargs["query"] = parse_query(query)
+                result = fn(**kwargs)
+            except DomainError:
+                db.session.rollback()  # a refused request changes nothing, even if a service flushed
+                raise
             if isinstance(result, BaseModel):
                 out = jsonify(result.model_dump(mode="json"))
                 out.status_code = status

@@ -81,6 +81,7 @@ def test_bad_signups_are_422_and_change_nothing(rclient: Any) -> None:
         {"email": unique_email(), "accept_terms": "true"},
         {"email": unique_email(), "accept_terms": True, "newsletters": ["no-such-letter"]},
         {"email": unique_email(), "accept_terms": True, "name": 5},
+        {"email": unique_email(), "accept_terms": True, "name": "nul\u0000byte"},
         ["not", "an", "object"],
     ]
     for body in cases:
