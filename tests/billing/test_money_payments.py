@@ -103,5 +103,8 @@ def test_one_time_gift_via_checkout_links_the_donation(client: FlaskClient, stri
     assert (payment.stream, payment.donation_id, payment.gross_minor, payment.fee_minor) == (
         Stream.ONE_TIME_DONATION, donation.id, 4000, 146)
     assert payment.subscription_id is None and payment.service_period_start is None
+    db.session.refresh(donation)
+    assert (donation.status, donation.paid_at, donation.stripe_payment_intent_id) == (
+        "paid", payment.paid_at, payment.stripe_payment_intent_id)
     assert balances(Stream.ONE_TIME_DONATION) == {
         "stripe_clearing": 3854, "processor_fees": 146, "donation_revenue": -4000}

@@ -223,7 +223,21 @@ def record_checkout(session_id: str) -> Payment | None:
     if settled is None:
         raise RetryLater(f"payment for session {session_id} has not settled yet")
     service = gift_service_lines(gift, ts(settled.charge["created"])) if gift is not None else []
-    return record(settled, ctx, service)
+    payment = record(settled, ctx, service)
+    if ctx.donation_id is not None:
+        _mark_donation_paid(ctx.donation_id, payment)
+    return payment
+
+
+def _mark_donation_paid(donation_id: int, payment: Payment) -> None:
+    """The gift's own row says it was paid once its money is recorded (pending/failed ->
+    paid: a settled charge outranks an earlier async failure)."""
+    donation = db.session.get(Donation, donation_id)
+    if donation is None or donation.status == "paid":
+        return
+    donation.status = "paid"
+    donation.paid_at = payment.paid_at
+    donation.stripe_payment_intent_id = donation.stripe_payment_intent_id or payment.stripe_payment_intent_id
 
 
 def _checkout_context(session: dict[str, Any]) -> tuple[Context | None, GiftMembership | None]:
