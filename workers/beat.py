@@ -14,13 +14,14 @@ celery.conf.beat_schedule.update({
                                        "schedule": crontab(hour=4, minute=7)},
 })
 celery.conf.beat_schedule.update({
-    "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},
-    "newsletters-sweep-stuck": {"task": "workers.tasks.newsletters.sweep_stuck_deliveries", "schedule": 60.0},
-})
-celery.conf.beat_schedule.update({
     # hourly, recognising through *yesterday in the outlet's zone*: the local day closes
     # within the hour whatever the zone; re-runs post nothing
     "reports-recognize-revenue": {"task": "workers.tasks.reports.recognize_revenue", "schedule": crontab(minute=41)},
+})
+celery.conf.beat_schedule.update({
+    "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},
+    "newsletters-sweep-stuck": {"task": "workers.tasks.newsletters.sweep_stuck_deliveries", "schedule": 60.0},
+    "newsletters-read-bounces": {"task": "workers.tasks.newsletters.read_bounce_mailbox", "schedule": 300.0},
 })
 
 __all__ = ["celery", "crontab"]

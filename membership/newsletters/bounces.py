@@ -244,3 +244,29 @@ def import_path(path: Path) -> dict[str, int]:
     else:
         raise InvalidInput(f"{path}: expected a .csv, .json or .eml file, or a directory of .eml files")
     return record_events(events, source=f"import:{path.name}"[:64])
+
+
+def read_mailbox(folder: Path) -> dict[str, int]:
+    """The DSN mailbox reader: a Maildir-style folder the bounce address delivers into.
+
+    Each new message (`new/*` or `*.eml` directly in the folder) is parsed and recorded,
+    then moved to `cur/` so it is read once; a file that cannot be read stays put.
+    Flushes only: the caller commits (before the moves become visible to a retry,
+    a repeated import is harmless because events are unique).
+    """
+    counts = {"files": 0, "events": 0, "duplicates": 0, "suppressed": 0}
+    done = folder / "cur"
+    files = sorted((folder / "new").glob("*")) if (folder / "new").is_dir() else sorted(folder.glob("*.eml"))
+    for file in files:
+        if not file.is_file():
+            continue
+        try:
+            events = parse_dsn(file.read_bytes())
+        except OSError:
+            continue
+        for key, value in record_events(events, source="mailbox").items():
+            counts[key] += value
+        counts["files"] += 1
+        done.mkdir(parents=True, exist_ok=True)
+        file.replace(done / file.name)
+    return counts

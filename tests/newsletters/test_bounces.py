@@ -159,3 +159,16 @@ def test_webhook_needs_the_secret_and_suppresses(client: Any, events_secret: str
 def test_webhook_is_off_without_a_secret(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MAIL_EVENTS_SECRET", raising=False)
     assert client.post("/webhooks/mail-events", json=[], headers={"X-Mail-Events-Secret": ""}).status_code == 503
+
+
+def test_mailbox_reader_imports_new_messages_once(db_session: Any, tmp_path: Path) -> None:
+    from membership.newsletters.bounces import read_mailbox
+
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "1700000000.dsn").write_bytes(_crlf(DSN))
+    (tmp_path / "new" / "1700000001.arf").write_bytes(_crlf(ARF))
+    counts = read_mailbox(tmp_path)
+    assert counts["files"] == 2 and counts["events"] == 3 and counts["suppressed"] == 2
+    assert sorted(p.name for p in (tmp_path / "cur").iterdir()) == ["1700000000.dsn", "1700000001.arf"]
+    assert read_mailbox(tmp_path)["files"] == 0  # moved: read once
+    assert set(_suppressed()) == {"gone@example.org", "angry@example.org"}

@@ -91,3 +91,19 @@ def start_due_campaigns() -> list[int]:
     for campaign_id in due:
         enqueue(start_campaign, campaign_id)
     return due
+
+
+@shared_task(name="workers.tasks.newsletters.read_bounce_mailbox", acks_late=True, ignore_result=True)
+def read_bounce_mailbox() -> dict[str, int]:
+    """Import DSNs/ARF reports delivered into BOUNCE_MAILDIR (unset: nothing to do)."""
+    import os
+    from pathlib import Path
+
+    from membership.newsletters.bounces import read_mailbox
+
+    folder = os.environ.get("BOUNCE_MAILDIR", "").strip()
+    if not folder or not Path(folder).is_dir():
+        return {}
+    counts = read_mailbox(Path(folder))
+    db.session.commit()
+    return counts
