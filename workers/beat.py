@@ -24,4 +24,11 @@ celery.conf.beat_schedule.update({
     "newsletters-read-bounces": {"task": "workers.tasks.newsletters.read_bounce_mailbox", "schedule": 300.0},
 })
 
+celery.conf.beat_schedule.update({
+    "mail-schedule-notices": {"task": "workers.tasks.mail.schedule_notices", "schedule": 300.0},
+    "mail-alert-closing-windows": {"task": "workers.tasks.mail.alert_closing_windows", "schedule": 900.0},
+    "mail-check-expiring-cards": {"task": "workers.tasks.mail.check_expiring_cards",
+                                  "schedule": crontab(hour=9, minute=23)},
+})
+
 __all__ = ["celery", "crontab"]

@@ -65,6 +65,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(load_remote_stylesheets=False)
 
 
+def inline_html(html: str) -> str:
+    """Move <style> rules into style="" attributes (most mail clients drop <style>)."""
+    return str(_inliner().inline(html))
+
+
 def _one_line(value: str) -> str:
     """Header values may not carry line breaks (header injection); fold them to spaces."""
     return " ".join(value.split())
@@ -97,7 +102,7 @@ def build_message(
         msg[name] = _one_line(value)
     msg.set_content(text)
     if html is not None:
-        body = _inliner().inline(html) if inline_css else html
+        body = inline_html(html) if inline_css else html
         msg.add_alternative(body, subtype="html")
     return msg
 

@@ -47,6 +47,11 @@ class Notice(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[optional_timestamp]
     created_at: Mapped[timestamp]
+    # A worker's lease on the row while it talks SMTP: a second delivery of the same
+    # task skips it; a crashed worker's lease simply expires and the sweeper retries.
+    claimed_until: Mapped[optional_timestamp]
+    # When the sweeper may enqueue the row again (after a 4xx or a lost task).
+    next_attempt_at: Mapped[optional_timestamp]
 
 
 class SuppressionReason(StrEnum):

@@ -41,17 +41,23 @@ def record_notice(
         "window_closes_at": window_closes_at, "created_at": utcnow(),
     }
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["kind", "dedupe_key"])
-    created = db.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    stmt = (
+        insert(Notice).values(**values)
+        .on_conflict_do_nothing(index_elements=["kind", "dedupe_key"])
+        .returning(Notice.id)
+    )
+    # RETURNING, not rowcount: an ORM-executed INSERT does not report a reliable rowcount.
+    created = db.session.execute(stmt).scalar_one_or_none() is not None
     notice = db.session.scalars(
         select(Notice).where(Notice.kind == kind, Notice.dedupe_key == dedupe_key)
     ).one()
     if created and notice.due_at <= utcnow():
-        _enqueue_send(notice.id)
+        enqueue_send(notice.id)
     return notice, created
 
 
-def _enqueue_send(notice_id: int) -> None:
+def enqueue_send(notice_id: int) -> None:
+    """Queue the send task for after the caller's commit (the sweeper's path too)."""
     from flask import current_app
 
     from membership.queue import enqueue_after_commit

@@ -24,12 +24,17 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 class SmtpFailure(Exception):
-    """A reply (or its absence) that stopped one message; `code` is the SMTP code or 0."""
+    """A reply (or its absence) that stopped one message; `code` is the SMTP code or 0.
 
-    def __init__(self, code: int, reply: str) -> None:
+    `stage` is "rcpt" when the server refused the recipient itself (a hard bounce when
+    permanent), else "" (connection, sender, data).
+    """
+
+    def __init__(self, code: int, reply: str, stage: str = "") -> None:
         super().__init__(f"{code} {reply}".strip() if code else reply)
         self.code = code
         self.reply = reply
+        self.stage = stage
 
 
 class TemporaryFailure(SmtpFailure):
@@ -69,13 +74,13 @@ class SmtpTarget:
         )
 
 
-def _classify(code: int, reply: bytes | str) -> SmtpFailure:
+def _classify(code: int, reply: bytes | str, stage: str = "") -> SmtpFailure:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     if 400 <= code < 500:
-        return TemporaryFailure(code, text)
+        return TemporaryFailure(code, text, stage)
     if 500 <= code < 600:
-        return PermanentFailure(code, text)
-    return TemporaryFailure(code, text or "unexpected SMTP reply")
+        return PermanentFailure(code, text, stage)
+    return TemporaryFailure(code, text or "unexpected SMTP reply", stage)
 
 
 class SmtpSender:
@@ -142,7 +147,7 @@ class SmtpSender:
                     raise TemporaryFailure(0, f"connection lost: {exc}") from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
-                raise _classify(code, reply) from exc
+                raise _classify(code, reply, "rcpt") from exc
             except smtplib.SMTPResponseException as exc:  # sender refused, data error
                 if exc.smtp_code == 421:  # server is closing the channel
                     self._drop()

@@ -1,13 +1,11 @@
-"""mail and newsletters (issue 6)
+"""mail and newsletters (issue 6): notice leases and retry times
 
 Revision ID: 0004
 Revises: 0003
-
-Reserved so parallel work on domains keeps one linear history; fill in or leave empty.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
@@ -16,8 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("notices") as batch:
+        batch.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("notices") as batch:
+        batch.drop_column("next_attempt_at")
+        batch.drop_column("claimed_until")

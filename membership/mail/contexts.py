@@ -1,0 +1,156 @@
+"""Template variables per notice kind, loaded from the ids a notice's context carries.
+
+Notices store ids and small values (COMMON.md's table); the copy is built from the
+database at send time, so a receipt shows the payment as recorded, not as guessed
+when the webhook ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from membership.billing.models import GiftMembership, Payment, Plan, Price, Subscription
+from membership.config import Settings
+from membership.enums import Interval, Stream
+from membership.errors import NotFound
+from membership.extensions import db
+from membership.mail.receipts import tax_statement
+from membership.money import format_money
+
+Loader = Callable[[dict[str, Any], Settings], dict[str, Any]]
+LOADERS: dict[str, Loader] = {}
+
+
+def loader(*kinds: str) -> Callable[[Loader], Loader]:
+    def register(fn: Loader) -> Loader:
+        for kind in kinds:
+            LOADERS[kind] = fn
+        return fn
+
+    return register
+
+
+def local_date(value: datetime | int | float | str | None, settings: Settings) -> str:
+    """A date as the reader reads it, in the outlet's time zone: 'March 5, 2027'."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        value = datetime.fromtimestamp(int(value), UTC)
+    elif isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(ZoneInfo(settings.outlet_timezone))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
+def _get(model: Any, ident: Any) -> Any:
+    row = db.session.get(model, int(ident)) if ident is not None else None
+    if row is None:
+        raise NotFound(f"{model.__name__} {ident} not found")
+    return row
+
+
+def _interval_text(interval: str, count: int) -> str:
+    if interval == Interval.ONE_TIME:
+        return "once"
+    return interval if count == 1 else f"{count} {interval}s"
+
+
+@loader("renewal_notice", "trial_ending", "trial_will_end", "annual_reminder",
+        "cancellation_confirmation", "payment_failed", "card_expiring", "price_change")
+def subscription_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Plan, amount and dates of the subscription the notice is about."""
+    sub: Subscription = _get(Subscription, ctx.get("subscription_id"))
+    price = db.session.get(Price, sub.price_id) if sub.price_id else None
+    plan = db.session.get(Plan, price.plan_id) if price else None
+    amount = sub.unit_amount_minor * sub.quantity
+    out = {
+        "plan_name": plan.name if plan else "your membership",
+        "amount": format_money(amount, sub.currency),
+        "interval": _interval_text(sub.interval, sub.interval_count),
+        "is_donation": sub.stream == Stream.RECURRING_DONATION,
+        "period_end": local_date(sub.current_period_end, settings),
+        "trial_end": local_date(sub.trial_end, settings),
+        "ends_on": local_date(sub.cancel_at or sub.current_period_end or sub.ended_at, settings),
+        "signed_up_on": local_date(sub.stripe_created_at, settings),
+    }
+    return out | _extra_vars(ctx, settings, sub.currency)
+
+
+def _extra_vars(ctx: dict[str, Any], settings: Settings, currency: str) -> dict[str, Any]:
+    """Values the recorder put in the context (failed payments, card and price changes)."""
+    out: dict[str, Any] = {}
+    if "amount_minor" in ctx:
+        out["amount_due"] = format_money(int(ctx["amount_minor"]), ctx.get("currency") or currency)
+    if "attempt_count" in ctx:
+        out["attempt_count"] = int(ctx["attempt_count"] or 1)
+        out["next_attempt"] = local_date(ctx.get("next_payment_attempt"), settings)
+    if "new_amount_minor" in ctx:
+        out["old_amount"] = format_money(int(ctx["old_amount_minor"]), currency)
+        out["new_amount"] = format_money(int(ctx["new_amount_minor"]), currency)
+        out["effective_on"] = local_date(ctx.get("effective_at"), settings)
+    for key in ("brand", "last4", "exp_month", "exp_year"):
+        if key in ctx:
+            out[key] = ctx[key]
+    return out
+
+
+@loader("payment_receipt")
+def receipt_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The payment as recorded, and what the outlet's fiscal status lets it say about taxes."""
+    pay: Payment = _get(Payment, ctx.get("payment_id"))
+    return {
+        "paid": format_money(pay.gross_minor, pay.currency),
+        "paid_on": local_date(pay.paid_at, settings),
+        "what": "donation" if pay.stream in (Stream.ONE_TIME_DONATION, Stream.RECURRING_DONATION)
+        else "membership payment",
+        "reference": pay.stripe_charge_id,
+        "tax": tax_statement(settings, pay.gross_minor, pay.benefit_value_minor, pay.currency),
+    }
+
+
+@loader("year_end_statement")
+def statement_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """One year's payments in one currency, with totals as the scheduler computed them."""
+    from membership.mail.statements import year_bounds
+
+    currency, year = str(ctx["currency"]), int(ctx["year"])
+    start, end = year_bounds(year, settings)
+    rows = db.session.scalars(
+        select(Payment).where(Payment.reader_id == int(ctx["reader_id"]), Payment.currency == currency,
+                              Payment.stream != Stream.OTHER, Payment.paid_at >= start, Payment.paid_at < end)
+        .order_by(Payment.paid_at)
+    ).all()
+    lines = [{"date": local_date(p.paid_at, settings), "amount": format_money(p.gross_minor, currency),
+              "benefit": format_money(p.benefit_value_minor, currency), "stream": p.stream.value.replace("_", " ")}
+             for p in rows]
+    total, benefit = int(ctx["total_minor"]), int(ctx["benefit_minor"])
+    return {"year": year, "currency": currency, "lines": lines,
+            "tax": tax_statement(settings, total, benefit, currency)}
+
+
+@loader("gift_delivered")
+def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    gift: GiftMembership = _get(GiftMembership, ctx.get("gift_id"))
+    plan = db.session.get(Plan, gift.plan_id)
+    from membership.readers.models import Reader
+
+    giver = db.session.get(Reader, gift.purchaser_reader_id)
+    return {
+        "code": ctx.get("code", ""),
+        "recipient_name": gift.recipient_name,
+        "giver_name": (giver.name or "A friend") if giver else "A friend",
+        "gift_message": gift.message or "",
+        "plan_name": plan.name if plan else "a membership",
+        "months": gift.months,
+        "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/gift",
+    }
+
+
+@loader("confirm_signup", "magic_link", "welcome")
+def link_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return {"link": ctx.get("link", "")}

@@ -1,0 +1,39 @@
+"""Does a notice still apply when its turn comes to be sent?
+
+Renewal-law notices can be recorded days ahead (a price change 21 days before) or
+retried for hours; by then the reader may have cancelled. Telling someone their
+cancelled membership "renews automatically" is wrong, so those rows end as
+`suppressed` with the reason. Receipts, failed-payment and cancellation notices
+always apply: they report something that already happened.
+"""
+
+from __future__ import annotations
+
+import json
+
+from membership.billing.models import Subscription
+from membership.enums import SubscriptionStatus
+from membership.extensions import db
+from membership.mail.models import Notice
+
+LIVE = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE})
+AUTO_RENEWAL_KINDS = frozenset(
+    {"renewal_notice", "annual_reminder", "price_change", "card_expiring", "trial_ending", "trial_will_end"}
+)
+
+
+def still_applies(notice: Notice) -> str | None:
+    """None when the notice should go; otherwise a short reason it should not."""
+    if notice.kind not in AUTO_RENEWAL_KINDS:
+        return None
+    sub_id = json.loads(notice.context or "{}").get("subscription_id")
+    sub = db.session.get(Subscription, int(sub_id)) if sub_id is not None else None
+    if sub is None:
+        return None  # rendering reports the missing row as a failure
+    if sub.status not in LIVE:
+        return f"subscription is {sub.status.value}"
+    if sub.cancel_at_period_end or sub.cancel_at is not None:
+        return "subscription is set to cancel"
+    if notice.kind in ("trial_ending", "trial_will_end") and sub.status != SubscriptionStatus.TRIALING:
+        return "trial is over"
+    return None

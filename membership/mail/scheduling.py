@@ -1,0 +1,228 @@
+"""Beat-driven finders: which renewal-law notices are due now, recorded once each.
+
+Each finder selects the subscriptions whose event (renewal, trial end, anniversary)
+is close enough that the policy table's send offset has arrived, and records a notice
+under a deterministic dedupe key; running twice (or beside a webhook that recorded the
+same renewal notice) creates nothing new. Work is read in keyset chunks, so a run's
+memory stays flat however many subscriptions there are. The sweeper re-enqueues due
+rows whose task was lost (broker outage, crashed worker), so rows are the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, extract, func, or_, select, tuple_
+
+from membership.billing.models import Price, Subscription
+from membership.db import utcnow
+from membership.enums import Interval, SubscriptionStatus
+from membership.errors import InvalidInput, NotFound
+from membership.extensions import db
+from membership.mail.models import Notice, NoticeStatus
+from membership.mail.notices import enqueue_send, record_notice
+from membership.mail.policy import POLICIES
+from membership.mail.relevance import LIVE
+from membership.readers.models import Reader
+
+CHUNK = 500
+SWEEP_GRACE = timedelta(minutes=5)  # the normal after-commit enqueue gets this long first
+SWEEP_BACKOFF = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    dedupe_key: str
+    email: str
+    reader_id: int
+    context: dict[str, Any]
+    due_at: datetime
+    window_closes_at: datetime | None
+
+
+def record_missing(kind: str, candidates: Sequence[Candidate]) -> int:
+    """Record the candidates that have no notice yet (one existence query per chunk)."""
+    if not candidates:
+        return 0
+    keys = [c.dedupe_key for c in candidates]
+    existing = set(db.session.scalars(select(Notice.dedupe_key).where(Notice.kind == kind,
+                                                                      Notice.dedupe_key.in_(keys))))
+    created = 0
+    for c in candidates:
+        if c.dedupe_key not in existing:
+            _, new = record_notice(kind, c.dedupe_key, c.email, c.context, reader_id=c.reader_id,
+                                   due_at=c.due_at, window_closes_at=c.window_closes_at)
+            created += int(new)
+    return created
+
+
+def auto_renewing(*conditions: Any) -> Select[Subscription, str]:
+    """Live subscriptions that will renew (not cancelling, not paused), with the email."""
+    return (
+        select(Subscription, Reader.email)
+        .join(Reader, Reader.id == Subscription.reader_id)
+        .where(Subscription.status.in_(LIVE), Subscription.cancel_at_period_end.is_(False),
+               Subscription.cancel_at.is_(None), Subscription.paused.is_(False),
+               Reader.deleted_at.is_(None), *conditions)
+    )
+
+
+def chunks(stmt: Select[Subscription, str], size: int = CHUNK) -> Iterator[Sequence[Row[Subscription, str]]]:
+    """Keyset pages by subscription id, so memory stays flat on any table size."""
+    last = 0
+    while True:
+        rows = db.session.execute(stmt.where(Subscription.id > last).order_by(Subscription.id).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0].id
+
+
+def _unix(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def find_renewal_notices(now: datetime) -> int:
+    """Terms of a year or more whose renewal is within the send offset (30 days)."""
+    policy = POLICIES["renewal_notice"]
+    annual = or_(Subscription.interval == Interval.YEAR,
+                 and_(Subscription.interval == Interval.MONTH, Subscription.interval_count >= 12))
+    stmt = auto_renewing(annual, Subscription.current_period_end > now,
+                         Subscription.current_period_end <= now + policy.offset)
+    created = 0
+    for rows in chunks(stmt):
+        created += record_missing(policy.kind, [
+            Candidate(f"{sub.stripe_subscription_id}:{_unix(end)}", email, sub.reader_id,
+                      {"subscription_id": sub.id}, policy.due_at(end), policy.window_closes_at(end))
+            for sub, email in rows if (end := sub.current_period_end) is not None])
+    return created
+
+
+def find_trial_endings(now: datetime) -> int:
+    """Trials ending within the send offset (7 days)."""
+    policy = POLICIES["trial_ending"]
+    stmt = auto_renewing(Subscription.status == SubscriptionStatus.TRIALING, Subscription.trial_end > now,
+                         Subscription.trial_end <= now + policy.offset)
+    created = 0
+    for rows in chunks(stmt):
+        created += record_missing(policy.kind, [
+            Candidate(f"{sub.stripe_subscription_id}:{_unix(end)}", email, sub.reader_id,
+                      {"subscription_id": sub.id}, policy.due_at(end), policy.window_closes_at(end))
+            for sub, email in rows if (end := sub.trial_end) is not None])
+    return created
+
+
+def _same_day_next_year(when: datetime, year: int) -> datetime:
+    try:
+        return when.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return when.replace(year=year, day=28)
+
+
+def next_anniversary(signup: datetime, now: datetime) -> datetime:
+    """The first signup anniversary after `now` (never the signup day itself)."""
+    for year in (now.year, now.year + 1):
+        candidate = _same_day_next_year(signup, year)
+        if candidate > now and candidate.year > signup.year:
+            return candidate
+    return _same_day_next_year(signup, now.year + 1)
+
+
+def _month_days(start: date, days: int) -> set[tuple[int, int]]:
+    out = set()
+    for i in range(days + 1):
+        d = start + timedelta(days=i)
+        out.add((d.month, d.day))
+        if (d.month, d.day) == (2, 28) and (d + timedelta(days=1)).month == 3:
+            out.add((2, 29))  # leap-day signups celebrate on 28 February
+    return out
+
+
+def find_annual_reminders(now: datetime) -> int:
+    """Auto-renewing plans shorter than a year, on the signup anniversary's send offset.
+
+    Terms of a year or more are left out: their renewal notice is their yearly notice.
+    """
+    policy = POLICIES["annual_reminder"]
+    pairs = _month_days(now.date(), policy.offset.days + 1)
+    stmt = auto_renewing(
+        Subscription.interval == Interval.MONTH, Subscription.interval_count < 12,
+        Subscription.stripe_created_at <= now - timedelta(days=300),
+        tuple_(extract("month", Subscription.stripe_created_at), extract("day", Subscription.stripe_created_at))
+        .in_(sorted(pairs)),
+    )
+    created = 0
+    for rows in chunks(stmt):
+        batch: list[Candidate] = []
+        for sub, email in rows:
+            event = next_anniversary(sub.stripe_created_at, now)
+            if policy.due_at(event) <= now < event:
+                batch.append(Candidate(f"{sub.stripe_subscription_id}:{event.year}", email, sub.reader_id,
+                                       {"subscription_id": sub.id, "anniversary": _unix(event)},
+                                       policy.due_at(event), policy.window_closes_at(event)))
+        created += record_missing(policy.kind, batch)
+    return created
+
+
+def schedule_price_change(price_id: int, new_amount_minor: int, effective_at: datetime,
+                          now: datetime | None = None) -> int:
+    """Record a price-change notice for every auto-renewing subscription on the price.
+
+    Due 21 days before `effective_at`; refused when the 7-day legal minimum can no longer
+    be met. Only the notices: changing the Stripe price itself is billing's job.
+    """
+    now = now or utcnow()
+    policy = POLICIES["price_change"]
+    price = db.session.get(Price, price_id)
+    if price is None:
+        raise NotFound(f"price {price_id} not found")
+    if effective_at.tzinfo is None:
+        raise InvalidInput("effective_at needs a time zone")
+    if price.amount_minor is None or new_amount_minor <= 0 or new_amount_minor == price.amount_minor:
+        raise InvalidInput("a price change needs a fixed price and a new, positive amount")
+    if now > policy.window_closes_at(effective_at):
+        raise InvalidInput(f"readers must be told at least {policy.legal_min.days} days before a price change")
+    created = 0
+    for rows in chunks(auto_renewing(Subscription.price_id == price.id)):
+        created += record_missing(policy.kind, [
+            Candidate(f"{sub.stripe_subscription_id}:{price.id}:{_unix(effective_at)}:{new_amount_minor}", email,
+                      sub.reader_id, {"subscription_id": sub.id, "price_id": price.id,
+                                      "old_amount_minor": sub.unit_amount_minor,
+                                      "new_amount_minor": new_amount_minor, "effective_at": _unix(effective_at)},
+                      max(policy.due_at(effective_at), now), policy.window_closes_at(effective_at))
+            for sub, email in rows])
+    return created
+
+
+def sweep_due_notices(now: datetime, limit: int = 500) -> list[int]:
+    """Re-enqueue pending, due, unclaimed notices whose task never ran (or must retry)."""
+    ids = list(db.session.scalars(
+        select(Notice.id).where(
+            Notice.status == NoticeStatus.PENDING, Notice.due_at <= now,
+            func.coalesce(Notice.next_attempt_at, Notice.due_at) <= now - SWEEP_GRACE,
+            or_(Notice.claimed_until.is_(None), Notice.claimed_until < now),
+        ).order_by(Notice.due_at).limit(limit)
+    ))
+    for notice_id in ids:
+        db.session.get_one(Notice, notice_id).next_attempt_at = now + SWEEP_BACKOFF
+        enqueue_send(notice_id)
+    db.session.flush()
+    return ids
+
+
+def schedule_due_notices(now: datetime | None = None) -> dict[str, int]:
+    """Every DB-only finder and the sweeper; flushes only (the task commits)."""
+    from membership.mail.statements import find_year_end_statements
+
+    now = now or utcnow()
+    swept = len(sweep_due_notices(now))  # first: rows the finders add now are enqueued already
+    return {
+        "swept": swept,
+        "renewal_notice": find_renewal_notices(now),
+        "trial_ending": find_trial_endings(now),
+        "annual_reminder": find_annual_reminders(now),
+        "year_end_statement": find_year_end_statements(now),
+    }
