@@ -31,6 +31,7 @@ from membership.ledger.journal import local_date
 from membership.ledger.models import Account
 from membership.ledger.recognition import recognize_through
 from membership.ledger.services import deferred_by_schedules, trial_balance, unbalanced_transactions
+from membership.mail.models import Notice
 from tests.billing.webhook_support import make_reader, sim_customer
 from tests.ledger.money_support import catalogue_price
 from tests.support.worker import wait_until
@@ -155,6 +156,8 @@ def _check_payments_match_stripe(sdk: Any, customer_id: str) -> None:
         assert (p.gross_minor, p.fee_minor, p.net_minor, p.currency, p.balance_transaction_id) == (
             txn.amount, txn.fee, txn.net, txn.currency.upper(), txn.id)
         assert p.stream is Stream.MEMBERSHIP
+    receipts = db.session.scalars(select(Notice.dedupe_key).where(Notice.kind == "payment_receipt")).all()
+    assert sorted(receipts) == sorted(payments)  # one receipt per settled charge
     gross = sorted(p.gross_minor for p in payments.values())
     # 6 x $10, the upgraded month: $15 + prorations (credit 21/31 of $10, charge 21/31 of $15), 6 more x $15
     proration = -round(1000 * 21 / 31) + round(1500 * 21 / 31)
