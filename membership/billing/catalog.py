@@ -72,7 +72,7 @@ def ensure_price(price: Price) -> str | None:
             if price.interval is not Interval.ONE_TIME:
                 params["recurring"] = {"interval": price.interval.value}
             stripe_id = client.v1.prices.create(
-                params=params, options={"idempotency_key": idempotency_key("catalog", "price", key)}).id  # type: ignore[arg-type]
+                params=params, options={"idempotency_key": idempotency_key("catalog", "price", product, key)}).id  # type: ignore[arg-type]
     price.stripe_price_id = stripe_id
     db.session.flush()
     return stripe_id

@@ -2,7 +2,7 @@
 
 Double clicks and retries: the customer is created with a deterministic
 idempotency key (reader id + creation time) and `metadata.reader_id`; the session's
-idempotency key is derived from the reader and the exact request (offering,
+idempotency key is derived from the Stripe customer and the exact request (offering,
 amounts, options) plus a generation number (how many earlier sessions had the same
 request), so a repeat of the same request reuses the open session (locally, or
 Stripe replays the same one when two requests race) while a later, separate
@@ -54,10 +54,11 @@ def ensure_customer(reader: Reader) -> str:
     return customer.id
 
 
-def _fingerprint(reader: Reader, data: CheckoutIn, offer: Offer) -> str:
+def _fingerprint(customer: str, data: CheckoutIn, offer: Offer) -> str:
+    """Keyed on the Stripe customer id (globally unique, unlike a local id after a restore)."""
     canonical = json.dumps({"req": data.model_dump(mode="json"), "amount": offer.amount_minor,
                             "fee": offer.fee_minor, "price": offer.price.id}, sort_keys=True)
-    return f"checkout:{reader.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+    return f"checkout:{customer}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
 def _reusable(prefix: str) -> tuple[CheckoutSession | None, int]:
@@ -142,7 +143,7 @@ def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta) -> Check
     if offer.kind == "membership" and entitlement(reader.id).source == "subscription":
         raise Conflict("You already have a membership: change its plan instead.")
     customer = ensure_customer(reader)
-    prefix = _fingerprint(reader, data, offer)
+    prefix = _fingerprint(customer, data, offer)
     existing, generation = _reusable(prefix)
     if existing is not None:
         return existing
