@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import stripe
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,8 +90,9 @@ def _insert_stmt(dialect: str, payload: dict[str, Any], body: bytes) -> Any:
         "status": WebhookStatus.RECEIVED.value, "attempts": 0, "received_at": utcnow(),
     }
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(WebhookEvent).values(**values)
-            .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(WebhookEvent.id))
+    table = cast(Table, WebhookEvent.__table__)  # Core, not the ORM-enabled insert: this is the hot path
+    return (insert(table).values(**values)
+            .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(table.c.id))
 
 
 def find(stripe_event_id: str) -> WebhookEvent | None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from membership.billing import inbox
 from membership.config import Settings
 from membership.errors import Forbidden, ServiceUnavailable, Unauthorized
-from membership.extensions import db
+from membership.extensions import db, limiter
 from membership.queue import enqueue
 from membership.staff.models import StaffUser
 from membership.staff.services import staff_for_token
@@ -24,6 +24,7 @@ bp = Blueprint("billing", __name__)
 
 
 @bp.post("/webhooks/stripe")
+@limiter.exempt  # Stripe's retries are the back-pressure; a 429 would only delay money events
 def stripe_webhook() -> tuple[Response, int]:
     settings: Settings = current_app.config["SETTINGS"]
     body = request.get_data(cache=False)
