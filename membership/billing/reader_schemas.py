@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from membership.api import ApiModel
 
@@ -52,6 +52,12 @@ class GiftIn(ApiModel):
 
 
 class CheckoutIn(ApiModel):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
+        {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True},
+        {"plan": "one-time-gift", "currency": "EUR", "amount": "25.00", "cover_fees": True,
+         "tribute": {"kind": "honor", "name": "Ida B. Wells"}},
+    ]})
+
     plan: Code
     currency: CurrencyCode
     interval: Literal["month", "year"] | None = None
