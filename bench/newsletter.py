@@ -95,6 +95,18 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of processes (from /proc/<pid>/stat), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     found, frontier = [], [pid]
     while frontier:
@@ -160,7 +172,8 @@ def run_campaign(app: Any, campaign_id: int, readers: int, timeout: float) -> fl
     raise SystemExit(f"campaign {campaign_id} not sent within {timeout}s ({sent}/{readers} sent)")
 
 
-def baseline(app: Any, newsletter_id: int, campaign_id: int, smtp_port: int, count: int) -> float:
+def baseline(app: Any, newsletter_id: int, campaign_id: int, smtp_port: int, count: int,
+             sink_pid: int) -> tuple[float, float, float]:
     """Pre-render `count` messages with the campaign renderer, then time a bare smtplib loop."""
     from membership.extensions import db
     from membership.newsletters.models import Campaign, Newsletter
@@ -174,11 +187,12 @@ def baseline(app: Any, newsletter_id: int, campaign_id: int, smtp_port: int, cou
     mail_from = app.config["SETTINGS"].mail_from
     with smtplib.SMTP("127.0.0.1", smtp_port) as conn:
         conn.ehlo()
-        start = time.perf_counter()
+        start, cpu, sink_cpu = time.perf_counter(), time.process_time(), cpu_seconds([sink_pid])
         for i, (data, _) in enumerate(messages):
             conn.sendmail(mail_from, [f"baseline{i}@example.org"], data)
         elapsed = time.perf_counter() - start
-    return count / elapsed
+        cpu, sink_cpu = time.process_time() - cpu, cpu_seconds([sink_pid]) - sink_cpu
+    return count / elapsed, cpu * 1000 / count, sink_cpu * 1000 / count
 
 
 def main() -> None:
@@ -224,8 +238,10 @@ def main() -> None:
         small_nl, small_campaign = seed(app, args.small, "small")
         big_nl, big_campaign = seed(app, args.readers, "big")
 
-        base_rate = baseline(app, big_nl, big_campaign, smtp_port, args.baseline)
-        print(f"baseline: bare smtplib, one connection, pre-rendered: {base_rate:,.0f} messages/s", flush=True)
+        assert sink.pid is not None
+        base_rate, base_cpu, base_sink_cpu = baseline(app, big_nl, big_campaign, smtp_port, args.baseline, sink.pid)
+        print(f"baseline: bare smtplib, one connection, pre-rendered: {base_rate:,.0f} messages/s "
+              f"(CPU per message: sender {base_cpu:.2f} ms, sink {base_sink_cpu:.2f} ms)", flush=True)
 
         deadline = time.monotonic() + 30
         while len(app.extensions["celery"].control.ping(timeout=0.5)) < 2 and time.monotonic() < deadline:
@@ -236,18 +252,26 @@ def main() -> None:
         print(f"small campaign ({args.small:,} readers) done; worker peak RSS {small_rss:.1f} MB", flush=True)
 
         before = counter.value
+        cpu_before, sink_before = cpu_seconds(pids), cpu_seconds([sink.pid])
         elapsed = run_campaign(app, big_campaign, args.readers, args.timeout)
+        worker_cpu = (cpu_seconds(pids) - cpu_before) * 1000 / args.readers
+        sink_cpu = (cpu_seconds([sink.pid]) - sink_before) * 1000 / args.readers
         rate = args.readers / elapsed
         pids = [w.proc.pid for w in workers if w.proc] + [p for w in workers if w.proc for p in descendants(w.proc.pid)]
         peak_rss = max(vm_hwm_mb(p) for p in pids)
         received = counter.value - before
         print(f"campaign: {args.readers:,} readers in {elapsed:.2f}s = {rate:,.0f} messages/s end to end "
               f"(sink received {received:,}); worker peak RSS {peak_rss:.1f} MB", flush=True)
+        print(f"CPU per message: workers {worker_cpu:.2f} ms, sink {sink_cpu:.2f} ms; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
         result = {
             "readers": args.readers, "seconds": round(elapsed, 3), "messages_per_s": round(rate, 1),
             "baseline_per_s": round(base_rate, 1), "ratio": round(rate / base_rate, 3),
             "peak_rss_mb": round(peak_rss, 1), "peak_rss_mb_small": round(small_rss, 1),
             "small_readers": args.small, "workers": 2, "sink_received": received,
+            "worker_cpu_ms_per_msg": round(worker_cpu, 3), "sink_cpu_ms_per_msg": round(sink_cpu, 3),
+            "baseline_sender_cpu_ms_per_msg": round(base_cpu, 3), "baseline_sink_cpu_ms_per_msg": round(base_sink_cpu, 3),
+            "load_average": round(os.getloadavg()[0], 2),
             "targets_met": rate >= 500 and rate / base_rate >= 0.5,
         }
         print(json.dumps(result), flush=True)
