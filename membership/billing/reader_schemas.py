@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from membership.api import ApiModel
+from membership.readers.schemas import Email
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
@@ -45,7 +46,7 @@ class TributeIn(ApiModel):
 
 
 class GiftIn(ApiModel):
-    recipient_email: Annotated[EmailStr, Field(max_length=254)]
+    recipient_email: Email
     recipient_name: Text200
     message: Text1000 | None = None
     months: int = Field(default=12, ge=1, le=24)
