@@ -4,7 +4,8 @@ Chart of accounts use (amounts from Stripe's balance transactions, in their curr
 - charge:  Dr stripe_clearing (net) + Dr processor_fees (fee)
            / Cr deferred_revenue (membership gross) or Cr donation_revenue (donations).
 - recognition (recognition.py): Dr deferred_revenue / Cr membership_revenue.
-- refund:  Dr refunds (what was already recognised: donations in full) + Dr deferred_revenue
+- refund (booked once it has succeeded; see handlers/refunds.py):
+           Dr refunds (what was already recognised: donations in full) + Dr deferred_revenue
            (what was still deferred) / Cr stripe_clearing. Refunds go to the contra-revenue
            account `refunds` rather than debiting revenue, so the cash summary can show gross
            sales and refunds apart while net revenue = revenue - refunds stays right.
