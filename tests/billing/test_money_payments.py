@@ -108,3 +108,17 @@ def test_one_time_gift_via_checkout_links_the_donation(client: FlaskClient, stri
         "paid", payment.paid_at, payment.stripe_payment_intent_id)
     assert balances(Stream.ONE_TIME_DONATION) == {
         "stripe_clearing": 3854, "processor_fees": 146, "donation_revenue": -4000}
+
+
+def test_a_euro_membership_is_booked_in_euros(client: FlaskClient, stripe_sim: Any) -> None:
+    reader = make_reader()
+    customer = sim_customer(reader)
+    price = catalogue_price(900, currency="eur")
+    mark = latest_event_id()
+    _subscribe(price, customer, reader.id)
+    feed(client, mark, {customer.id})
+    payment = db.session.scalars(select(Payment)).one()
+    assert (payment.currency, payment.gross_minor, payment.fee_minor) == ("EUR", 900, 56)
+    assert balances(Stream.MEMBERSHIP, currency="EUR") == {
+        "stripe_clearing": 844, "processor_fees": 56, "deferred_revenue": -900}
+    assert balances(Stream.MEMBERSHIP, currency="USD") == {} and every_group_balances()
