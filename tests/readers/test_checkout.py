@@ -126,3 +126,14 @@ def test_existing_member_cannot_buy_a_second_membership(member_client: Any) -> N
     db.session.commit()
     res = member_client.post("/api/checkout", json=MEMBER)
     assert res.status_code == 409
+
+
+def test_checkout_is_rate_limited_per_reader(member_client: Any, app: Any) -> None:
+    app.config["RATELIMIT_CHECKOUT_PER_READER"] = "2/hour"
+    try:
+        codes = [member_client.post("/api/checkout", json=MEMBER).status_code for _ in range(3)]
+        assert codes == [201, 201, 429]
+        limited = member_client.post("/api/checkout", json=MEMBER)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    finally:
+        app.config.pop("RATELIMIT_CHECKOUT_PER_READER")
