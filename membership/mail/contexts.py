@@ -135,6 +135,8 @@ def statement_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 @loader("gift_delivered")
 def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The code goes to the purchaser, who passes it on (billing/gifts.py); the copy
+    also reads right if a notice is ever addressed to the recipient."""
     gift: GiftMembership = _get(GiftMembership, ctx.get("gift_id"))
     plan = db.session.get(Plan, gift.plan_id)
     from membership.readers.models import Reader
@@ -147,7 +149,8 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "gift_message": gift.message or "",
         "plan_name": plan.name if plan else "a membership",
         "months": gift.months,
-        "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/gift",
+        "recipient_email": gift.recipient_email.lower(),
+        "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/account",
     }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, extract, func, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, extract, func, or_, select, tuple_, update
 
 from membership.billing.models import Price, Subscription
 from membership.db import utcnow
@@ -56,7 +56,19 @@ def record_missing(kind: str, candidates: Sequence[Candidate]) -> int:
             _, new = record_notice(kind, c.dedupe_key, c.email, c.context, reader_id=c.reader_id,
                                    due_at=c.due_at, window_closes_at=c.window_closes_at)
             created += int(new)
+        elif c.window_closes_at is not None:
+            _backfill_window(kind, c.dedupe_key, c.window_closes_at)
     return created
+
+
+def _backfill_window(kind: str, dedupe_key: str, closes: datetime) -> None:
+    """A webhook may record the same notice first without its legal window (invoice.upcoming
+    knows no policy); the finder adds it so the staff alert can still watch the row."""
+    db.session.execute(
+        update(Notice).where(Notice.kind == kind, Notice.dedupe_key == dedupe_key,
+                             Notice.window_closes_at.is_(None)).values(window_closes_at=closes)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def auto_renewing(*conditions: Any) -> Select[Subscription, str]:

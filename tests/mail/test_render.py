@@ -69,8 +69,10 @@ def test_every_kind_renders_with_layout_and_cancel_link_on_renewal_notices(app: 
         cancel = "cancel at any time, in one click" in out.text
         assert cancel == (kind in RENEWAL_LAW_KINDS), kind
         assert "\n" not in out.subject and out.subject, kind
-    gift = render_notice(notice("gift_delivered", "f@example.org", contexts["gift_delivered"]), settings)
+    gift = render_notice(notice("gift_delivered", "friend@example.org", contexts["gift_delivered"]), settings)
     assert "GIFT-CODE-1" in gift.text and "Enjoy &lt;b&gt;it&lt;/b&gt;" in gift.html  # autoescaped
+    buyer = render_notice(notice("gift_delivered", "buyer@example.org", contexts["gift_delivered"]), settings)
+    assert "GIFT-CODE-1" in buyer.text and "ready to pass on" in buyer.text and "for Friend" in buyer.text
     link = render_notice(notice("confirm_signup", "r@example.org", contexts["confirm_signup"]), settings)
     assert 'href="https://x.example/c?t=secret&amp;x=1"' in link.html
 

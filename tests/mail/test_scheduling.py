@@ -62,7 +62,9 @@ def test_webhook_and_scheduler_share_one_renewal_notice(db_session: Any) -> None
     record_notice("renewal_notice", f"{sub.stripe_subscription_id}:{int(end.timestamp())}", "x@example.org",
                   {"subscription_id": sub.id})  # as 5a records it on invoice.upcoming
     assert find_renewal_notices(utcnow()) == 0
-    assert len(_notices(db_session, "renewal_notice")) == 1
+    [notice] = _notices(db_session, "renewal_notice")
+    db_session.refresh(notice)
+    assert notice.window_closes_at == end - 15 * DAY  # the finder adds the legal window
 
 
 def test_trial_finder_seven_days_before_the_end(db_session: Any) -> None:
