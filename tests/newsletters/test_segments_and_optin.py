@@ -98,3 +98,20 @@ def test_claim_rechecks_suppression_unsubscribe_and_erasure(db_session: Any) -> 
     campaign.status = CampaignStatus.PAUSED
     db.session.flush()
     assert claim(campaign.id, newsletter.id, size=10) == []  # paused campaigns are not claimed
+
+
+def test_due_campaigns_and_idempotent_start(db_session: Any) -> None:
+    from membership.newsletters import campaigns
+
+    newsletter = make_newsletter()
+    add_readers(newsletter.id, 3)
+    due = make_campaign(newsletter.id)
+    later = make_campaign(newsletter.id)
+    campaigns.schedule(due.id, utcnow() - timedelta(minutes=1))
+    campaigns.schedule(later.id, utcnow() + timedelta(days=1))
+    assert campaigns.due_campaign_ids() == [due.id]
+    assert campaigns.start_sending(due.id) == 3
+    assert campaigns.start_sending(due.id) is None  # a repeated task does nothing
+    assert campaigns.start_sending(later.id) == 3  # early start by hand is allowed from scheduled
+    assert campaigns.due_campaign_ids() == []
+    assert not campaigns.finish_if_done(due.id)  # rows still pending
