@@ -15,10 +15,11 @@ from werkzeug.wrappers import Response
 
 from membership.api.limits import per_ip_and_email
 from membership.api.validation import validate
-from membership.billing import selfservice
-from membership.billing.models import Subscription
-from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
-from membership.errors import DomainError, Unauthorized
+from membership.billing import gifts, selfservice
+from membership.billing.models import Plan, PlanKind, Price, Subscription
+from membership.billing.reader_schemas import ChangeAmountIn, RedeemIn
+from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Stream, SubscriptionStatus
+from membership.errors import DomainError, InvalidInput, Unauthorized
 from membership.extensions import db
 from membership.money import format_money
 from membership.readers import services
@@ -105,11 +106,22 @@ def signin_link_post(token: str) -> Response:
     return redirect(url_for(".account"), 303)
 
 
+def _plan_choices(sub: Subscription) -> list[dict[str, Any]]:
+    if sub.stream is not Stream.MEMBERSHIP or sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+        return []
+    prices = db.session.execute(select(Price, Plan).join(Plan).where(
+        Plan.kind == PlanKind.MEMBERSHIP, Plan.active, Price.active, Price.currency == sub.currency,
+        Price.amount_minor.is_not(None), Price.id != sub.price_id).order_by(Plan.rank, Price.interval))
+    return [{"id": p.id, "label": f"{plan.name}, {format_money(p.amount_minor or 0, p.currency)} / {p.interval.value}"}
+            for p, plan in prices]
+
+
 def _subscription_rows(reader_id: int) -> list[dict[str, Any]]:
     rows = []
     subs = select(Subscription).where(Subscription.reader_id == reader_id).order_by(Subscription.id)
     for s in db.session.scalars(subs):
-        rows.append({"id": s.id, "label": s.stream.value.replace("_", " ").capitalize(),
+        rows.append({"plan_choices": _plan_choices(s),
+                     "amount_change": s.stream is Stream.RECURRING_DONATION and s.status is SubscriptionStatus.ACTIVE,"id": s.id, "label": s.stream.value.replace("_", " ").capitalize(),
                      "amount": format_money(s.unit_amount_minor * s.quantity, s.currency),
                      "interval": s.interval.value, "status": s.status.value,
                      "cancel_at_period_end": s.cancel_at_period_end,
@@ -125,7 +137,7 @@ def account() -> Any:
         return redirect(url_for(".signin_page"), 303)
     notices = {"confirmed": "Thank you: your address is confirmed.", "saved": "Saved.",
                "cancelled": "Cancelled: your membership runs until the end of the paid period.",
-               "resumed": "Welcome back: nothing changes."}
+               "resumed": "Welcome back: nothing changes.", "gift": "Gift redeemed: enjoy your membership!"}
     if request.args.get("checkout") == "success":
         notices["checkout"] = "Thank you! Your payment is being confirmed."
     key = "checkout" if request.args.get("checkout") == "success" else request.args.get("notice", "")
@@ -164,6 +176,32 @@ def account_resume(subscription_id: int) -> Response:
     selfservice.resume(_signed_in(), subscription_id)
     db.session.commit()
     return redirect(url_for(".account", notice="resumed"), 303)
+
+
+@bp.post("/account/subscriptions/<int:subscription_id>/plan")
+def account_plan(subscription_id: int) -> Response:
+    raw = request.form.get("price_id", "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("Choose a plan.")
+    selfservice.change_plan(_signed_in(), subscription_id, int(raw))
+    db.session.commit()
+    return redirect(url_for(".account", notice="saved"), 303)
+
+
+@bp.post("/account/subscriptions/<int:subscription_id>/amount")
+def account_amount(subscription_id: int) -> Response:
+    data = validate(ChangeAmountIn, {"amount": request.form.get("amount", "").strip()})
+    selfservice.change_amount(_signed_in(), subscription_id, data.amount)
+    db.session.commit()
+    return redirect(url_for(".account", notice="saved"), 303)
+
+
+@bp.post("/account/gifts/redeem")
+def account_redeem() -> Response:
+    data = validate(RedeemIn, {"code": request.form.get("code", "").strip()})
+    gifts.redeem(_signed_in(), data.code)
+    db.session.commit()
+    return redirect(url_for(".account", notice="gift"), 303)
 
 
 @bp.post("/account/portal")

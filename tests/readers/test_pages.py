@@ -73,3 +73,20 @@ def test_account_cancel_and_newsletters_forms(member_client: Any, stripe: Any) -
     subs = list(db.session.scalars(select(NewsletterSubscription).where(
         NewsletterSubscription.reader_id == sub.reader_id)))
     assert [s.status for s in subs] == [OptInStatus.CONFIRMED]
+
+
+def test_account_plan_change_and_gift_forms(member_client: Any, stripe: Any) -> None:
+    sub = subscribe(member_client, MEMBER)
+    account = member_client.get("/account")
+    token = _csrf(account.text)
+    choice = re.search(r'<option value="(\d+)">Sustaining member, \$25\.00 / month', account.text)
+    assert choice, account.text
+    res = member_client.post(f"/account/subscriptions/{sub.id}/plan",
+                             data={"price_id": choice.group(1), "csrf_token": token})
+    assert res.status_code == 303
+    remote = stripe.v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert remote["items"].data[0].price.unit_amount == 2500
+    bad = member_client.post(f"/account/subscriptions/{sub.id}/plan", data={"price_id": "x", "csrf_token": token})
+    assert bad.status_code == 422 and b"Choose a plan" in bad.data
+    res = member_client.post("/account/gifts/redeem", data={"code": "GIFT-AAAA-BBBB-CCCC-DDDD", "csrf_token": token})
+    assert res.status_code == 410 and b"<html" in res.data
