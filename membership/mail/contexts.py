@@ -75,10 +75,16 @@ def subscription_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]
         "is_donation": sub.stream == Stream.RECURRING_DONATION,
         "period_end": local_date(sub.current_period_end, settings),
         "trial_end": local_date(sub.trial_end, settings),
-        "ends_on": local_date(sub.cancel_at or sub.current_period_end or sub.ended_at, settings),
+        "ends_on": local_date(_access_ends(sub), settings),
+        "ended": sub.ended_at is not None,
         "signed_up_on": local_date(sub.stripe_created_at, settings),
     }
     return out | _extra_vars(ctx, settings, sub.currency)
+
+
+def _access_ends(sub: Subscription) -> datetime | None:
+    """When access stops: already (ended_at), at a set cancel date, or at the period's end."""
+    return sub.ended_at or sub.cancel_at or sub.current_period_end
 
 
 def _extra_vars(ctx: dict[str, Any], settings: Settings, currency: str) -> dict[str, Any]:

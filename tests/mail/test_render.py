@@ -119,3 +119,15 @@ def test_unknown_kind_and_missing_rows_are_errors(app: Flask, db_session: Any) -
         render_notice(notice("no_such_kind", "r@example.org", {}), _settings(app))
     with pytest.raises(NotFound):
         render_notice(notice("payment_receipt", "r@example.org", {"payment_id": 999999}), _settings(app))
+
+
+def test_cancellation_says_until_when_access_lasts(app: Flask, db_session: Any) -> None:
+    scheduled = yearly_subscription(days_to_renewal=40, cancel_at_period_end=True)
+    ended = yearly_subscription(days_to_renewal=40, ended_at=utcnow() - timedelta(days=1))
+    settings = _settings(app)
+    later = render_notice(notice("cancellation_confirmation", "a@example.org", {"subscription_id": scheduled.id}),
+                          settings)
+    now = render_notice(notice("cancellation_confirmation", "b@example.org", {"subscription_id": ended.id}),
+                        settings)
+    assert "You keep full access until" in later.text and "It ended on" not in later.text
+    assert "It ended on" in now.text and "keep full access" not in now.text
