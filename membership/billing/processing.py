@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from sqlalchemy import or_, select, text, update
 
-from membership.billing.events import RetryLater, StripeEvent, dispatch
+from membership.billing.events import RetryLater, StripeEvent, dispatch, handlers_for
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.db import utcnow
 from membership.extensions import db
@@ -66,21 +66,37 @@ def _locked(webhook_event_id: int) -> WebhookEvent | None:
     return db.session.scalar(stmt)
 
 
-def _claim(webhook_event_id: int, now: datetime) -> bool:
-    """One UPDATE: skip a row another worker holds, or one already final."""
+def _claim(webhook_event_id: int, now: datetime) -> Outcome | None:
+    """One UPDATE claims the row, skipping one another worker holds or one already final.
+
+    Returns None when claimed (the handlers must run), SKIPPED when not ours, and
+    PROCESSED when no handler exists for the type: most of Stripe's stream
+    (payment_intent.*, invoice.created, ...) is then settled in this one transaction.
+    """
     _async_commit()
     free = (select(WebhookEvent.id).where(WebhookEvent.id == webhook_event_id)
             .with_for_update(skip_locked=True).scalar_subquery())
-    claimed = db.session.execute(
+    event_type = db.session.execute(
         update(WebhookEvent)
         .where(WebhookEvent.id == free, WebhookEvent.status.not_in(list(FINAL)))
         .values(status=WebhookStatus.PROCESSING, attempts=WebhookEvent.attempts + 1,
                 next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
-        .returning(WebhookEvent.id)
+        .returning(WebhookEvent.type)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
+    if event_type is None:
+        db.session.rollback()
+        return Outcome.SKIPPED
+    if handlers_for(event_type):
+        db.session.commit()
+        return None
+    db.session.execute(
+        update(WebhookEvent).where(WebhookEvent.id == webhook_event_id)
+        .values(status=WebhookStatus.PROCESSED, processed_at=now, next_attempt_at=None,
+                last_error="no handler for this event type")
+        .execution_options(synchronize_session=False))
     db.session.commit()
-    return claimed is not None
+    return Outcome.PROCESSED
 
 
 def process(webhook_event_id: int, max_attempts: int = MAX_ATTEMPTS) -> tuple[Outcome, int]:
@@ -88,19 +104,20 @@ def process(webhook_event_id: int, max_attempts: int = MAX_ATTEMPTS) -> tuple[Ou
 
     This function owns its transactions (it is the task's unit of work).
     """
-    if not _claim(webhook_event_id, utcnow()):
-        return Outcome.SKIPPED, 0
+    settled = _claim(webhook_event_id, utcnow())
+    if settled is not None:
+        return settled, 0
     try:
         row = _locked(webhook_event_id)
         if row is None or row.status in FINAL:
             db.session.rollback()
             return Outcome.SKIPPED, 0
         event = StripeEvent.from_payload(json.loads(row.payload), webhook_event_id=row.id)
-        ran = dispatch(event)
+        dispatch(event)
         row.status = WebhookStatus.PROCESSED
         row.processed_at = utcnow()
         row.next_attempt_at = None
-        row.last_error = None if ran else "no handler for this event type"
+        row.last_error = None
         db.session.commit()
         return Outcome.PROCESSED, 0
     except Exception as exc:  # a handler's bug or Stripe's outage: ours to retry
