@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -164,14 +165,60 @@ class Sender:
         return _campaign_status(self.conn, self.campaign.id) == CampaignStatus.SENDING.value
 
 
-def send_campaign(campaign_id: int, seconds: float | None = None) -> SendReport:
-    """Run one sender for a campaign (the body of the `send_chunk` task)."""
+def _run_sender(campaign_id: int, budget: float) -> SendReport:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.SENDING:
         return SendReport(stopped="stopped")
     newsletter = db.session.get(Newsletter, campaign.newsletter_id)
     assert newsletter is not None
     settings = current_app.config["SETTINGS"]
-    budget = seconds if seconds is not None else knob("NEWSLETTER_TASK_SECONDS")
     with _send_rate() as rate, SmtpSender(settings.smtp_url) as smtp, _marks_connection() as conn:
         return Sender(campaign, newsletter, smtp, conn, rate).run(budget)
+
+
+_PRIORITY = ("connection", "deadline", "stopped", "drained")
+
+
+def _merge(reports: list[SendReport]) -> SendReport:
+    """One report for the task: the most demanding stop reason decides the follow-up."""
+    merged = SendReport(stopped=min((r.stopped for r in reports), key=_PRIORITY.index, default="drained"))
+    for r in reports:
+        merged.sent, merged.failed, merged.retried = merged.sent + r.sent, merged.failed + r.failed, \
+            merged.retried + r.retried
+        merged.claimed += r.claimed
+        merged.errors.extend(r.errors)
+    return merged
+
+
+def send_campaign(campaign_id: int, seconds: float | None = None) -> SendReport:
+    """The body of the `send_chunk` task: NEWSLETTER_CONNECTIONS senders in threads.
+
+    A sender spends most of its time waiting (SMTP replies, the `sent` mark), so a
+    few threads per worker process, each with its own SMTP connection, database
+    connection and app context, keep the relay busy without more processes.
+    """
+    budget = seconds if seconds is not None else knob("NEWSLETTER_TASK_SECONDS")
+    count = int_knob("NEWSLETTER_CONNECTIONS")
+    if count == 1:
+        return _run_sender(campaign_id, budget)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    results: list[SendReport | BaseException] = []
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                results.append(_run_sender(campaign_id, budget))
+            except BaseException as exc:  # re-raised in the task's thread below
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, name=f"sender-{campaign_id}-{i}", daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return _merge([r for r in results if isinstance(r, SendReport)])

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, float] = {
     "NEWSLETTER_SEND_BURST": 200.0,  # tokens the bucket may hold
     "NEWSLETTER_CHUNK_SIZE": 200,  # rows claimed per claim
     "NEWSLETTER_SENDERS": 2,  # send_chunk tasks started per campaign
+    "NEWSLETTER_CONNECTIONS": 2,  # sender threads (one SMTP connection each) per send_chunk task
     "NEWSLETTER_TASK_SECONDS": 180,  # a sender hands over to a fresh task after this long
     "NEWSLETTER_STUCK_SECONDS": 900,  # `sending` rows older than this go back to pending
     "NEWSLETTER_MAX_ATTEMPTS": 5,  # 4xx retries before a row fails
