@@ -187,3 +187,15 @@ def test_receipt_from_an_app_with_another_fiscal_status(
     else:
         assert "fiscally sponsored project of a 501(c)(3)" in text
         assert "No goods or services were provided" in text
+
+
+def test_nothing_is_mailed_after_the_reader_was_erased(app: Flask, db_session: Any, mailbox: Any) -> None:
+    reader = ReaderFactory()
+    pay = PaymentFactory(reader_id=reader.id)
+    notice, _ = record_notice("payment_receipt", "ch_erased", reader.email, {"payment_id": pay.id},
+                              reader_id=reader.id)
+    reader.deleted_at = utcnow()
+    db_session.commit()
+    assert _send(app, notice.id) is Outcome.SUPPRESSED
+    db_session.refresh(notice)
+    assert notice.last_error == "no longer applies: the reader's data was erased" and mailbox.messages == []
