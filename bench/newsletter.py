@@ -13,7 +13,7 @@ Phases (each bounded):
 Peak RSS is VmHWM of the worker processes (main + pool child), read from /proc.
 The last line printed is one JSON object.
 
-    .venv/bin/python bench/newsletter.py [--readers 20000] [--small 2000] [--rate 20000]
+    .venv/bin/python bench/newsletter.py [--readers 20000] [--small 2000] [--rate 20000] [--connections 2]
 """
 
 from __future__ import annotations
@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2_000)
     parser.add_argument("--baseline", type=int, default=5_000)
     parser.add_argument("--rate", type=float, default=20_000, help="global send rate, messages/s")
+    parser.add_argument("--connections", type=int, default=2, help="sender threads per worker task")
     parser.add_argument("--timeout", type=float, default=150)
     args = parser.parse_args()
 
@@ -229,7 +230,8 @@ def main() -> None:
         env = {"APP_ENV": "test", "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "CELERY_KEY_PREFIX": prefix,
                "SMTP_URL": settings["smtp_url"], "PUBLIC_URL": settings["public_url"],
                "NEWSLETTER_SEND_RATE": str(args.rate), "NEWSLETTER_SEND_BURST": str(max(200, args.rate / 10)),
-               "NEWSLETTER_SENDERS": "2", "NEWSLETTER_CHUNK_SIZE": "250"}
+               "NEWSLETTER_SENDERS": "2", "NEWSLETTER_CHUNK_SIZE": "250",
+               "NEWSLETTER_CONNECTIONS": str(args.connections)}
         log_dir = ROOT / "var"
         log_dir.mkdir(exist_ok=True)
         for i in range(2):
@@ -268,7 +270,7 @@ def main() -> None:
             "readers": args.readers, "seconds": round(elapsed, 3), "messages_per_s": round(rate, 1),
             "baseline_per_s": round(base_rate, 1), "ratio": round(rate / base_rate, 3),
             "peak_rss_mb": round(peak_rss, 1), "peak_rss_mb_small": round(small_rss, 1),
-            "small_readers": args.small, "workers": 2, "sink_received": received,
+            "small_readers": args.small, "workers": 2, "connections_per_worker": args.connections, "sink_received": received,
             "worker_cpu_ms_per_msg": round(worker_cpu, 3), "sink_cpu_ms_per_msg": round(sink_cpu, 3),
             "baseline_sender_cpu_ms_per_msg": round(base_cpu, 3), "baseline_sink_cpu_ms_per_msg": round(base_sink_cpu, 3),
             "load_average": round(os.getloadavg()[0], 2),
