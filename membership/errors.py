@@ -87,4 +87,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
+        from membership.extensions import db
+
+        db.session.rollback()  # a half-done unit of work must not leak into the next request
         return problem(500, "Internal server error", "The error was logged.")
