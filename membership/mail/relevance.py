@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from membership.billing.models import Subscription
-from membership.enums import SubscriptionStatus
+from membership.enums import Interval, SubscriptionStatus
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.readers.models import Reader
@@ -38,7 +38,8 @@ def still_applies(notice: Notice) -> str | None:
         return "the reader's data was erased"
     if notice.kind not in AUTO_RENEWAL_KINDS:
         return None
-    sub_id = json.loads(notice.context or "{}").get("subscription_id")
+    context = json.loads(notice.context or "{}")
+    sub_id = context.get("subscription_id")
     sub = db.session.get(Subscription, int(sub_id)) if sub_id is not None else None
     if sub is None:
         return None  # rendering reports the missing row as a failure
@@ -46,6 +47,15 @@ def still_applies(notice: Notice) -> str | None:
         return f"subscription is {sub.status.value}"
     if sub.cancel_at_period_end or sub.cancel_at is not None:
         return "subscription is set to cancel"
-    if notice.kind in ("trial_ending", "trial_will_end") and sub.status != SubscriptionStatus.TRIALING:
+    return _kind_specific(notice.kind, sub, context)
+
+
+def _kind_specific(kind: str, sub: Subscription, context: dict[str, object]) -> str | None:
+    if kind in ("trial_ending", "trial_will_end") and sub.status != SubscriptionStatus.TRIALING:
         return "trial is over"
+    if kind == "price_change" and context.get("price_id") not in (None, sub.price_id):
+        return "subscription moved to another price"
+    annual = sub.interval == Interval.YEAR or (sub.interval == Interval.MONTH and sub.interval_count >= 12)
+    if kind == "renewal_notice" and not annual:
+        return "subscription is no longer on an annual term"
     return None

@@ -199,3 +199,16 @@ def test_nothing_is_mailed_after_the_reader_was_erased(app: Flask, db_session: A
     assert _send(app, notice.id) is Outcome.SUPPRESSED
     db_session.refresh(notice)
     assert notice.last_error == "no longer applies: the reader's data was erased" and mailbox.messages == []
+
+
+def test_price_change_for_a_subscription_that_moved_price_is_not_sent(
+    app: Flask, db_session: Any, mailbox: Any
+) -> None:
+    sub = yearly_subscription()
+    notice, _ = record_notice("price_change", "moved", "moved@example.org",
+                              {"subscription_id": sub.id, "price_id": 987654, "old_amount_minor": 12000,
+                               "new_amount_minor": 15000, "effective_at": int(utcnow().timestamp()) + 86400 * 21})
+    db_session.commit()
+    assert _send(app, notice.id) is Outcome.SUPPRESSED
+    db_session.refresh(notice)
+    assert notice.last_error == "no longer applies: subscription moved to another price"
