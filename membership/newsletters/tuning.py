@@ -17,7 +17,7 @@ DEFAULTS: dict[str, float] = {
     "NEWSLETTER_CHUNK_SIZE": 200,  # rows claimed per claim
     "NEWSLETTER_SENDERS": 2,  # send_chunk tasks started per campaign
     "NEWSLETTER_CONNECTIONS": 2,  # sender threads (one SMTP connection each) per send_chunk task
-    "NEWSLETTER_TASK_SECONDS": 180,  # a sender hands over to a fresh task after this long
+    "NEWSLETTER_TASK_SECONDS": 60,  # a sender hands over to a fresh task (short: quick warm shutdowns)
     "NEWSLETTER_STUCK_SECONDS": 900,  # `sending` rows older than this go back to pending
     "NEWSLETTER_MAX_ATTEMPTS": 5,  # 4xx retries before a row fails
     "NEWSLETTER_RETRY_BASE_SECONDS": 60,  # first 4xx backoff; doubles per attempt
