@@ -68,12 +68,14 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 def _register_blueprints(app: Flask) -> None:
     from membership.billing.cli import bp as billing_cli_bp
     from membership.billing.views import bp as billing_bp
+    from membership.mail.cli import bp as mail_cli_bp
     from membership.mail.views import bp as mail_bp
     from membership.newsletters.views import bp as newsletters_bp
     from membership.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(mail_cli_bp)
     app.register_blueprint(newsletters_bp)
     from membership.readers.blueprints import register_reader_blueprints
 

@@ -1,0 +1,72 @@
+"""`flask mail ...`: operator commands for notices.
+
+- `price-change PRICE_ID NEW_AMOUNT EFFECTIVE_DATE`: record the legally required
+  notice (21 days ahead, never under 7) for every auto-renewing subscription on a
+  price; NEW_AMOUNT in major units ("15.00"), EFFECTIVE_DATE as an ISO date/time
+  (a bare date means midnight in the outlet's time zone). Changing the Stripe price
+  itself stays with billing.
+- `schedule`: run the notice finders and the sweeper now (what beat does every 5 min).
+- `alerts`: list notices whose legal window closes soon unsent, as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Blueprint, current_app
+
+from membership.billing.models import Price
+from membership.db import utcnow
+from membership.errors import DomainError
+from membership.extensions import db
+from membership.mail.alerts import alert_report
+from membership.mail.scheduling import schedule_due_notices, schedule_price_change
+from membership.money import MoneyError, to_minor
+
+bp = Blueprint("mail_cli", __name__, cli_group="mail")
+
+
+def _effective(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not an ISO date", param_hint="EFFECTIVE_DATE") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(current_app.config["SETTINGS"].outlet_timezone))
+    return when
+
+
+@bp.cli.command("price-change")
+@click.argument("price_id", type=int)
+@click.argument("new_amount")
+@click.argument("effective_date")
+def price_change(price_id: int, new_amount: str, effective_date: str) -> None:
+    """Record price-change notices for every auto-renewing subscription on PRICE_ID."""
+    price = db.session.get(Price, price_id)
+    if price is None:
+        raise click.BadParameter(f"no price {price_id}", param_hint="PRICE_ID")
+    try:
+        amount = to_minor(new_amount, price.currency)
+        created = schedule_price_change(price_id, amount, _effective(effective_date))
+    except (MoneyError, DomainError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{created} price-change notices recorded")
+
+
+@bp.cli.command("schedule")
+def schedule() -> None:
+    """Run the notice finders and the sweeper once."""
+    counts = schedule_due_notices()
+    db.session.commit()
+    click.echo(json.dumps(counts, sort_keys=True))
+
+
+@bp.cli.command("alerts")
+def alerts() -> None:
+    """Print notices whose legal window closes soon (or closed) unsent."""
+    for row in alert_report(utcnow()):
+        click.echo(json.dumps(row, sort_keys=True))
