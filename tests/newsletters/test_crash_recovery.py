@@ -69,4 +69,5 @@ def test_killed_worker_loses_no_reader_and_duplicates_at_most_one_per_connection
     assert set(seen) == {r.email for r in rows}, "someone was never sent the campaign"
     duplicates = sum(n - 1 for n in seen.values())
     killed = CONCURRENCY * CONNECTIONS
+    print(f"killed at {at_kill} sent with {stuck} rows claimed; {duplicates} duplicate(s)")  # shown with -s
     assert duplicates <= killed, f"{duplicates} duplicates for {killed} killed connections"
