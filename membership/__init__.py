@@ -35,6 +35,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
+        RATELIMIT_KEY_PREFIX=settings.broker_key_prefix or "membership",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.mode == "production",

@@ -1,7 +1,7 @@
 """ledger (issue 5, money): every journal transaction balances, checked at COMMIT
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0003
+Revises: 0002
 
 PostgreSQL gets a deferred constraint trigger on ledger_entries: at COMMIT, each
 touched journal transaction must sum to zero per currency, whatever wrote the rows.
@@ -12,8 +12,8 @@ before_commit hook) and journal.post's own check stand in; nothing is created.
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """mail and newsletters (issue 6): notice leases and retry times
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0002
+Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
