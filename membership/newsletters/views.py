@@ -8,10 +8,9 @@ unsubscribes with no login and no redirect, answering 200.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from pydantic import BaseModel, ValidationError
 
 from membership.errors import InvalidInput, NotFound, Unauthorized
@@ -22,28 +21,13 @@ from membership.newsletters.models import Campaign, Newsletter
 from membership.newsletters.schemas import CampaignIn, NewsletterIn, ScheduleIn
 from membership.newsletters.unsubscribe import read_token
 from membership.queue import enqueue_after_commit
+from membership.staff.auth import staff_required
 
 bp = Blueprint("newsletters", __name__, template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
 START_TASK = "workers.tasks.newsletters.start_campaign"
 SEND_TASK = "workers.tasks.newsletters.send_chunk"
-
-
-def staff_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from membership.staff.services import staff_for_token
-
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        staff = staff_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        if staff is None:
-            raise Unauthorized("a valid staff bearer token is required")
-        g.staff = staff
-        return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _body(model: type[M]) -> M:

@@ -6,6 +6,10 @@ The resolved staff user is kept in the WSGI environ (request-scoped), not on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
 from flask import request
 
 from membership.enums import StaffRole
@@ -14,6 +18,7 @@ from membership.staff.models import StaffUser
 from membership.staff.services import staff_for_token
 
 _KEY = "membership.staff_user"
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def bearer_staff() -> StaffUser:
@@ -34,3 +39,14 @@ def require_admin() -> None:
 def current_staff() -> StaffUser:
     staff = request.environ.get(_KEY)
     return staff if isinstance(staff, StaffUser) else bearer_staff()
+
+
+def staff_required(view: View) -> View:
+    """Decorate a staff-only view: any enabled staff role, 401 problem otherwise."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bearer_staff()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
