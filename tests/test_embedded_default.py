@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,37 +16,28 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
-from membership.billing.gateway import stripe_client
 from membership.demo import seed_catalogue
 from membership.extensions import db
 from membership.readers.entitlement import is_member
 from membership.readers.models import Reader
+from tests.support.live import webhook_target
 from tests.support.worker import WorkerProcess, wait_until
 
 
 @pytest.fixture
 def embedded(sqlite_app: Flask, stripe_sim: Any, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The SQLite app on a real HTTP server (the sim's webhook target) and a real worker."""
-    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    endpoint = stripe_sim.add_webhook_endpoint(f"{base}/webhooks/stripe")
     s = sqlite_app.config["SETTINGS"]
     env = {"APP_ENV": "test", "DATABASE_URL": s.database_url, "BROKER_URL": s.broker_url, "REDIS_URL": "",
            "CELERY_KEY_PREFIX": "", "STRIPE_API_BASE": s.stripe_api_base, "STRIPE_SECRET_KEY": s.stripe_secret_key,
            "STRIPE_WEBHOOK_SECRET": s.stripe_webhook_secret, "SMTP_URL": s.smtp_url, "PUBLIC_URL": s.public_url}
     worker = WorkerProcess(env, concurrency=1, log_path=tmp_path / "worker.log").start()
     try:
-        yield sqlite_app, base
+        with webhook_target(sqlite_app, stripe_sim) as (base, _):
+            yield sqlite_app, base
     finally:
         worker.stop()
-        stripe_client().v1.webhook_endpoints.delete(endpoint)
-        stripe_sim.wait_for_deliveries(10)
-        server.shutdown()
-        server.server_close()
 
 
 def mail_to(mailbox: Any, address: str) -> email.message.EmailMessage | None:

@@ -12,12 +12,12 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from membership.billing import processing
 from membership.billing.gateway import stripe_client
 from membership.billing.models import Subscription, SubscriptionEvent, WebhookEvent, WebhookStatus
 from membership.extensions import db
+from tests.support.live import serve
 
 from .webhook_support import event_body, make_reader, sign, sim_customer, sim_price
 
@@ -26,13 +26,8 @@ COPIES = 8
 
 @pytest.fixture
 def live_server(app: Flask, committed_db: None) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 def _count(model: Any) -> int:

@@ -10,7 +10,6 @@ subscription. Nothing is mocked.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +18,6 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, GiftMembership, Subscription, WebhookEvent
@@ -28,6 +26,7 @@ from membership.extensions import db
 from membership.mail.models import Notice
 from membership.readers.entitlement import entitlement
 from tests.readers.helpers import new_client, sign_up_and_confirm, unique_email
+from tests.support.live import webhook_target
 from tests.support.worker import wait_until
 
 MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True}
@@ -36,16 +35,8 @@ MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto
 @pytest.fixture
 def live_app(app: Flask, committed_db: None, stripe_sim: Any) -> Iterator[str]:
     """The app on a real HTTP server thread, registered as the sim's webhook endpoint."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    endpoint = stripe_sim.add_webhook_endpoint(f"http://127.0.0.1:{server.server_port}/webhooks/stripe")
-    yield endpoint
-    stripe_client().v1.webhook_endpoints.delete(endpoint)
-    stripe_sim.wait_for_deliveries(10)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with webhook_target(app, stripe_sim) as (_, endpoint):
+        yield endpoint
 
 
 def _settled(stripe_sim: Any) -> bool:

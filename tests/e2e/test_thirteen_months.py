@@ -13,7 +13,6 @@ balance transactions and against numbers computed by hand below.
 from __future__ import annotations
 
 import calendar
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from membership.billing.gateway import stripe_client
 from membership.billing.models import Dispute, Payment, Payout, Refund, Subscription, SubscriptionEvent, WebhookEvent
@@ -34,6 +32,7 @@ from membership.ledger.services import deferred_by_schedules, trial_balance, unb
 from membership.mail.models import Notice
 from tests.billing.webhook_support import make_reader, sim_customer
 from tests.ledger.money_support import catalogue_price
+from tests.support.live import webhook_target
 from tests.support.worker import wait_until
 
 DAY = 86400
@@ -51,16 +50,8 @@ def add_months(ts: int, months: int) -> int:
 @pytest.fixture
 def live_endpoint(app: Flask, committed_db: None, stripe_sim: Any) -> Iterator[str]:
     """The app on a real HTTP server, registered as the sim's webhook endpoint."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    endpoint = stripe_sim.add_webhook_endpoint(f"http://127.0.0.1:{server.server_port}/webhooks/stripe")
-    yield endpoint
-    stripe_client().v1.webhook_endpoints.delete(endpoint)
-    stripe_sim.wait_for_deliveries(10)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with webhook_target(app, stripe_sim) as (_, endpoint):
+        yield endpoint
 
 
 def _statuses() -> dict[str, int]:

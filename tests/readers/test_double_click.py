@@ -12,7 +12,6 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession
@@ -20,19 +19,15 @@ from membership.demo import seed_catalogue
 from membership.extensions import db
 from membership.readers.models import Reader
 from tests.readers.helpers import last_link, token_of, unique_email
+from tests.support.live import serve
 
 MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True}
 
 
 @pytest.fixture
 def base_url(app: Flask, committed_db: None, stripe_sim: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("attempt", range(3))
