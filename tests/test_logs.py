@@ -41,3 +41,32 @@ def test_records_outside_requests_and_tasks_pass_through_unchanged() -> None:
     record = logging.LogRecord("n", logging.INFO, __file__, 1, "plain", None, None)
     assert ContextFilter().filter(record) is True
     assert not hasattr(record, "request_id") and not hasattr(record, "task_id")
+
+
+def test_task_lines_carry_the_task_id(app: Flask) -> None:
+    """Run a task body the way a worker does (apply: in-process, with a task id) and check
+    the filter stamps task_id/task_name on the record."""
+    from celery import shared_task
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if ContextFilter().filter(record):
+                seen.append(record)
+
+    @shared_task(name="tests.log_inside_task")
+    def log_inside_task() -> None:
+        logging.getLogger("membership.test.task").warning("inside the task")
+
+    handler = Keep()
+    logger = logging.getLogger("membership.test.task")
+    logger.addHandler(handler)
+    try:
+        with app.app_context():
+            result = app.extensions["celery"].tasks["tests.log_inside_task"].apply(task_id="task-xyz")
+        assert result.successful()
+    finally:
+        logger.removeHandler(handler)
+    assert [getattr(r, "task_id", None) for r in seen] == ["task-xyz"]
+    assert seen[0].task_name == "tests.log_inside_task"  # type: ignore[attr-defined]
