@@ -16,20 +16,24 @@ The last line printed is one JSON object.
 
     .venv/bin/python bench/webhooks.py [--events 20000] [--senders 2] [--threads 8]
 
-Where the time goes (2-core box, measured 2026-11-24 while other test suites ran):
-- Acceptance is CPU-bound in the app, not in PostgreSQL: about 2.2 ms of gunicorn CPU
-  per request (Flask/Werkzeug request handling, building and executing the INSERT,
-  the Celery/kombu publish, which builds a Redis client per message), against about
-  0.14 ms per bare INSERT (the baseline, 16 connections). Two cores cap this path near
-  900 accepted/s when nothing else runs; we measured 420-510/s with a third to a half
-  of the CPU taken by other work (`everything_else` in the JSON).
-- Processing costs about 6-7 ms of worker CPU per event: about 3.8 ms in our code path
-  (two short async-commit transactions, the stripe-python re-fetch and its
-  StripeObject conversion, requests' per-call proxy-environment scan) and about 3 ms of
-  Celery per task (message decode, acks_late bookkeeping in Redis, tracing). On two idle
-  cores that is about 300/s; we measured 120-185/s with half the machine busy elsewhere.
+Where the time goes (2-core box, 2026-11-24, after the changes below):
+- Acceptance: about 1.5 ms of gunicorn CPU per request (was 2.1): about 0.95 ms in the
+  app (Flask dispatch, the signature check, one prepared INSERT ... ON CONFLICT and its
+  synchronous commit, one Redis SET NX) and the rest in gunicorn's HTTP handling.
+  Publishing a Celery message per event (about 0.5 ms: kombu builds a Redis client per
+  publish) is gone: the endpoint publishes only when no drain message is pending
+  (membership/billing/nudge.py). Gunicorn runs with --reuse-port: on one shared socket
+  all 16 keep-alive connections went to one worker, which capped the app at one core.
+  The kernel spreads connections by hash, so the split is uneven (about 58/42 measured)
+  and the busier worker is the limit; measured 850-860/s at 2 x 4 threads (8 threads:
+  725/s, more GIL contention).
+- Processing: about 5 ms of worker CPU per event (was 7), nearly all in our path: two
+  short async-commit transactions and the stripe-python re-fetch (requests no longer
+  re-reads the proxy environment per call). Celery's per-message overhead is paid once
+  per drain of up to 500 events, not per event. Measured 315-330/s with the machine
+  saturated (worker + PostgreSQL + stripe_sim).
 - Not the limits: PostgreSQL (fsync is paid once per event at acceptance; processing
-  commits asynchronously), stripe_sim (about 0.3 ms CPU per re-fetch), Redis.
+  commits asynchronously), stripe_sim (about 0.25 ms CPU per re-fetch), Redis.
 """
 
 from __future__ import annotations
@@ -227,7 +231,7 @@ def main() -> int:
     ap.add_argument("--customers", type=int, default=200)
     ap.add_argument("--senders", type=int, default=2, help="client processes")
     ap.add_argument("--threads", type=int, default=8, help="keep-alive connections per client process")
-    ap.add_argument("--gunicorn-threads", type=int, default=8)
+    ap.add_argument("--gunicorn-threads", type=int, default=4)
     ap.add_argument("--worker-concurrency", type=int, default=6)
     ap.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads"])
     ap.add_argument("--deadline", type=float, default=150.0, help="max seconds to wait for processing")
@@ -292,7 +296,8 @@ def run(args: argparse.Namespace, dbname: str, prefix: str, procs: list[subproce
     print(f"baseline: {baseline:,.0f} bare INSERTs/s ({connections} connections, one commit each)", flush=True)
 
     spawn([str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads",
-           str(args.gunicorn_threads), "--bind", f"127.0.0.1:{web_port}", "--backlog", "256", "wsgi:app"], "gunicorn")
+           str(args.gunicorn_threads), "--bind", f"127.0.0.1:{web_port}", "--backlog", "256", "--reuse-port", "wsgi:app"],
+          "gunicorn")
     wait_for(lambda: _get(web_port, "/healthz") == 200, 30, "gunicorn")
 
     # Phase 1: acceptance over HTTP (verify, insert, commit, enqueue to Redis).

@@ -9,12 +9,13 @@ sweeper re-enqueues); a database outage is, so that answers 503 and Stripe retri
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, cast
 
 import stripe
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,24 +76,36 @@ def store(payload: dict[str, Any], body: bytes) -> Accepted:
     Concurrent copies are settled by the unique index: the second insert waits for the
     first transaction and then inserts nothing.
     """
-    stmt = _insert_stmt(db.session.get_bind().dialect.name, payload, body)
-    new_id = db.session.execute(stmt).scalar_one_or_none()
+    stmt = _insert_stmt(db.session.get_bind().dialect.name)
+    new_id = db.session.execute(stmt, _values(payload, body)).scalar_one_or_none()
     return Accepted(int(new_id) if new_id is not None else None, payload["id"], payload["type"])
 
 
-def _insert_stmt(dialect: str, payload: dict[str, Any], body: bytes) -> Any:
+def _values(payload: dict[str, Any], body: bytes) -> dict[str, Any]:
     obj = (payload.get("data") or {}).get("object") or {}
     object_id = obj.get("id") if isinstance(obj, dict) else None
-    values = {
+    return {
         "stripe_event_id": payload["id"][:255], "type": payload["type"][:128],
         "api_version": (payload.get("api_version") or None), "object_id": str(object_id)[:255] if object_id else None,
         "stripe_created": int(payload.get("created") or 0), "payload": body.decode("utf-8"),
         "status": WebhookStatus.RECEIVED.value, "attempts": 0, "received_at": utcnow(),
     }
+
+
+@functools.cache
+def _insert_stmt(dialect: str) -> Any:
+    """Built once per dialect with bound parameters: building and cache-keying a fresh
+    statement per request cost more CPU than executing it (this is the hot path; Core,
+    not the ORM-enabled insert, for the same reason)."""
+    table = cast(Table, WebhookEvent.__table__)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, WebhookEvent.__table__)  # Core, not the ORM-enabled insert: this is the hot path
-    return (insert(table).values(**values)
+    params = {name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS}
+    return (insert(table).values(params)
             .on_conflict_do_nothing(index_elements=["stripe_event_id"]).returning(table.c.id))
+
+
+_COLUMNS = ("stripe_event_id", "type", "api_version", "object_id", "stripe_created", "payload", "status",
+            "attempts", "received_at")
 
 
 def find(stripe_event_id: str) -> WebhookEvent | None:

@@ -7,7 +7,7 @@ Two short transactions per event:
 2. work: lock the row again, run every handler, mark it `processed`, commit. The
    effects and the status change commit together, so a crash anywhere leaves the
    row re-processable and nothing half-written; a second copy of the task finds the
-   row locked (skips) or processed (no-op).
+   row locked at its claim (skips) or, once it has the lock, processed (no-op).
 A handler failure rolls the work back and records `failed` with a backoff
 (`next_attempt_at`), or `dead` after MAX_ATTEMPTS, shown to staff.
 """
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,9 +62,13 @@ def _async_commit() -> None:
 
 
 def _locked(webhook_event_id: int) -> WebhookEvent | None:
+    """The row we just claimed, locked for the work. This waits instead of skipping:
+    another worker's `SKIP LOCKED` scan may hold the lock for a moment (PostgreSQL
+    keeps a row locked that it re-checked and found no longer matching until that
+    transaction ends), and skipping would strand our claimed row until its lease ends."""
     _async_commit()
     stmt = (select(WebhookEvent).where(WebhookEvent.id == webhook_event_id)
-            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            .with_for_update().execution_options(populate_existing=True))
     return db.session.scalar(stmt)
 
 
@@ -123,6 +129,37 @@ def process(webhook_event_id: int, max_attempts: int = MAX_ATTEMPTS) -> tuple[Ou
     except Exception as exc:  # a handler's bug or Stripe's outage: ours to retry
         db.session.rollback()
         return _record_failure(webhook_event_id, exc, max_attempts)
+
+
+def next_received() -> int | None:
+    """Lock one `received` row no other worker holds; the transaction stays open so
+    the caller's claim (same transaction) commits or releases it. Ordered like the
+    (status, next_attempt_at) index so PostgreSQL walks the index, never the table."""
+    stmt = (select(WebhookEvent.id).where(WebhookEvent.status == WebhookStatus.RECEIVED)
+            .order_by(WebhookEvent.next_attempt_at).limit(1).with_for_update(skip_locked=True))
+    return db.session.scalar(stmt)
+
+
+def drain(on_retry: Callable[[int, int], object], limit: int = 500, seconds: float = 10.0) -> tuple[int, bool]:
+    """Process received rows one by one (each with its own claim and work transactions,
+    exactly as `process`) until none is left or the budget is spent, so a worker pays
+    its per-message overhead once per burst instead of once per event.
+
+    Returns (rows handled, whether the budget ran out with rows possibly left).
+    `on_retry(id, delay)` schedules a failed row's retry.
+    """
+    deadline = time.monotonic() + seconds
+    handled = 0
+    while handled < limit and time.monotonic() < deadline:
+        row_id = next_received()
+        if row_id is None:
+            db.session.rollback()
+            return handled, False
+        outcome, delay = process(row_id)
+        if outcome is Outcome.RETRY:
+            on_retry(row_id, delay)
+        handled += 1
+    return handled, True
 
 
 def _record_failure(webhook_event_id: int, exc: Exception, max_attempts: int) -> tuple[Outcome, int]:

@@ -1,7 +1,8 @@
 """HTTP for billing: Stripe's webhook endpoint and the staff view of the inbox.
 
 The webhook view does the inbox pattern and nothing else: verify -> insert ->
-commit -> enqueue -> 200. Everything that can be slow or fail runs in the worker.
+commit -> enqueue (coalesced: billing/nudge.py) -> 200. Everything that can be slow
+or fail runs in the worker.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from membership.billing import inbox
+from membership.billing import inbox, nudge
 from membership.config import Settings
 from membership.errors import Forbidden, ServiceUnavailable, Unauthorized
 from membership.extensions import db, limiter
-from membership.queue import enqueue
 from membership.staff.models import StaffUser
 from membership.staff.services import staff_for_token
 
@@ -37,7 +37,7 @@ def stripe_webhook() -> tuple[Response, int]:
         log.warning("webhook not stored: database unavailable", extra={"error": str(exc.orig)})
         raise ServiceUnavailable("The database is unavailable; retry later.") from None
     if accepted.webhook_event_id is not None:
-        enqueue(inbox.PROCESS_TASK, accepted.webhook_event_id)
+        nudge.nudge(inbox.PROCESS_TASK, accepted.webhook_event_id)  # skipped while a drain is pending
     return jsonify(received=True, duplicate=accepted.duplicate, id=accepted.stripe_event_id), 200
 
 

@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from membership.billing import processing
+from membership.billing import nudge, processing
 from membership.billing.mrr import mark_delinquent_churn as mark_delinquent
 from membership.billing.subscriptions import resync_all
 from membership.db import utcnow
@@ -24,11 +24,34 @@ SWEEP_LOCK_KEY = 0x5EE9_1A0B  # pg advisory lock id: one sweeper at a time acros
 @shared_task(name="workers.tasks.webhooks.process_event", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def process_event(webhook_event_id: int) -> str:
-    """Process one inbox row; on failure schedule the retry with the row's backoff."""
+    """Process one inbox row (on failure schedule its retry with the row's backoff),
+    then every other received row this worker can claim: the endpoint publishes one
+    message per burst, not per event (`membership.billing.nudge`)."""
+    nudge.clear_pending()  # before looking for rows: later rows publish again
     outcome, delay = processing.process(int(webhook_event_id))
     if outcome is processing.Outcome.RETRY:
-        enqueue(process_event, webhook_event_id, countdown=delay)
+        _retry(webhook_event_id, delay)
+    _drain()
     return outcome.value
+
+
+@shared_task(name="workers.tasks.webhooks.drain_inbox", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def drain_inbox() -> int:
+    """Continue a drain that ran out of budget with rows left."""
+    nudge.clear_pending()
+    return _drain()
+
+
+def _retry(webhook_event_id: int, delay: int) -> None:
+    enqueue(process_event, webhook_event_id, countdown=delay)
+
+
+def _drain() -> int:
+    handled, more = processing.drain(_retry)
+    if more:  # hand the rest to a fresh message so one task never runs for long
+        enqueue(drain_inbox)
+    return handled
 
 
 @shared_task(name="workers.tasks.webhooks.sweep_inbox", acks_late=True, ignore_result=True)
