@@ -14,10 +14,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from membership.billing import inbox, nudge
 from membership.config import Settings
-from membership.errors import Forbidden, ServiceUnavailable, Unauthorized
+from membership.errors import ServiceUnavailable
 from membership.extensions import db, limiter
-from membership.staff.models import StaffUser
-from membership.staff.services import staff_for_token
+from membership.staff.auth import staff_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("billing", __name__)
@@ -41,21 +40,10 @@ def stripe_webhook() -> tuple[Response, int]:
     return jsonify(received=True, duplicate=accepted.duplicate, id=accepted.stripe_event_id), 200
 
 
-def _staff() -> StaffUser:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("A staff bearer token is required.")
-    user = staff_for_token(token.strip())
-    if user is None:
-        raise Forbidden("The token is unknown or revoked.")
-    return user
-
-
 @bp.get("/api/staff/webhook-events")
+@staff_required
 def staff_webhook_events() -> Response:
     """Events staff must look at (dead by default), newest first."""
-    _staff()
     status = request.args.get("status", "dead")
     limit = request.args.get("limit", "100")
     rows = inbox.list_events(status, limit)

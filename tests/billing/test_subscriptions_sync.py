@@ -135,7 +135,7 @@ def test_unknown_reader_retries_with_backoff_then_dies_and_staff_see_it(client: 
     _user, token = create_staff_user("finance@example.com", StaffRole.FINANCE)
     db.session.commit()
     assert client.get("/api/staff/webhook-events?status=dead").status_code == 401
-    assert client.get("/api/staff/webhook-events", headers={"Authorization": "Bearer nope"}).status_code == 403
+    assert client.get("/api/staff/webhook-events", headers={"Authorization": "Bearer nope"}).status_code == 401
     listed = client.get("/api/staff/webhook-events?status=dead", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200
     events = listed.get_json()["events"]
