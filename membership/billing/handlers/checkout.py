@@ -46,14 +46,24 @@ def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> None
     resolve_reader(customer if isinstance(customer, str) else None, metadata)
 
 
-@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
-def on_completed(event: StripeEvent) -> None:
+def _load_linked(event: StripeEvent) -> tuple[dict[str, Any], CheckoutSession | None] | None:
+    """Lock the session id, re-fetch it from Stripe, load our row and tie the reader
+    to it (RetryLater when the reader is not known yet); None for an id-less event."""
     if not event.object_id:
-        return
+        return None
     lock_object(event.object_id)
     session = _fetch(event.object_id)
     local = _local(event.object_id)
     _link_reader(session, local)
+    return session, local
+
+
+@handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
+def on_completed(event: StripeEvent) -> None:
+    loaded = _load_linked(event)
+    if loaded is None:
+        return
+    session, local = loaded
     if session.get("payment_status") not in FULFILLED:
         return  # async payment still processing: wait for async_payment_succeeded/failed
     if local is not None and local.status is not CheckoutStatus.COMPLETE:
@@ -68,15 +78,13 @@ def on_completed(event: StripeEvent) -> None:
 
 @handles("checkout.session.async_payment_failed")
 def on_async_failed(event: StripeEvent) -> None:
-    if not event.object_id:
+    loaded = _load_linked(event)
+    if loaded is None:
         return
-    lock_object(event.object_id)
-    session = _fetch(event.object_id)
-    local = _local(event.object_id)
-    _link_reader(session, local)
+    session, local = loaded
     if local is not None and local.status is CheckoutStatus.OPEN:
         local.status = CheckoutStatus.FAILED
-    donation = _donation(event.object_id)
+    donation = _donation(str(session["id"]))
     if donation is not None and donation.status == "pending":
         donation.status = "failed"
 
