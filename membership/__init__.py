@@ -27,13 +27,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings) -> None:
+    from membership.connections import engine_options
     from membership.logs import configure_logging, install_request_id
 
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
         RATELIMIT_KEY_PREFIX=settings.broker_key_prefix or "membership",
         SESSION_COOKIE_HTTPONLY=True,
@@ -47,19 +48,14 @@ def _configure(app: Flask, settings: Settings) -> None:
     install_request_id(app)
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}}
-
-
 def _init_extensions(app: Flask, settings: Settings) -> None:
-    from membership import models  # noqa: F401  (the whole schema on the metadata)
+    from membership import connections, models  # noqa: F401  (models: the whole schema on the metadata)
     from membership.errors import register_error_handlers
     from membership.extensions import db, limiter, migrate
     from membership.queue import celery_init_app
 
     db.init_app(app)
+    connections.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     limiter.init_app(app)
     celery_init_app(app, settings)

@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from membership import create_app
+from membership import connections, create_app
 from membership.extensions import db
 from tests.support import services
 from tests.support.worker import WorkerProcess
@@ -106,13 +108,22 @@ def db_session(app: Flask) -> Iterator[scoped_session[Any]]:
         # A plain Session: Flask-SQLAlchemy's own Session.get_bind ignores a session-level bind.
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
         db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+        # Autocommit statements (the webhook inbox) join the test's transaction too.
+        original_autocommit = connections.autocommit_connection
+        connections.autocommit_connection = _session_connection
         try:
             yield db.session
         finally:
+            connections.autocommit_connection = original_autocommit
             db.session.remove()
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@contextmanager
+def _session_connection() -> Iterator[Connection]:
+    yield db.session.connection()
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def backfill(since: str, undelivered_only: bool, inline: bool) -> None:
     events.sort(key=lambda e: (int(e.get("created") or 0), e["id"]))
     new_ids: list[int] = []
     for payload in events:
-        accepted = inbox.store(payload, json.dumps(payload).encode())
+        accepted = inbox.store(db.session.connection(), payload, json.dumps(payload).encode())
         if accepted.webhook_event_id is not None:
             new_ids.append(accepted.webhook_event_id)
     db.session.commit()

@@ -18,7 +18,9 @@ import stripe
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 
+from membership import connections
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.db import utcnow
 from membership.errors import DomainError
@@ -70,15 +72,21 @@ def verify(body: bytes, signature: str | None, secret: str) -> dict[str, Any]:
     return payload
 
 
-def store(payload: dict[str, Any], body: bytes) -> Accepted:
-    """INSERT ... ON CONFLICT DO NOTHING on the event id, in the session. Flushes only.
+def store(conn: Connection, payload: dict[str, Any], body: bytes) -> Accepted:
+    """INSERT ... ON CONFLICT DO NOTHING on the event id, on `conn` (its transaction rules).
 
     Concurrent copies are settled by the unique index: the second insert waits for the
     first transaction and then inserts nothing.
     """
-    stmt = _insert_stmt(db.session.get_bind().dialect.name)
-    new_id = db.session.execute(stmt, _values(payload, body)).scalar_one_or_none()
+    new_id = conn.execute(_insert_stmt(conn.dialect.name), _values(payload, body)).scalar_one_or_none()
     return Accepted(int(new_id) if new_id is not None else None, payload["id"], payload["type"])
+
+
+def accept(payload: dict[str, Any], body: bytes) -> Accepted:
+    """Store a verified event durably: one autocommit statement, so the row is committed
+    when this returns (one round trip; the endpoint needs no ORM session)."""
+    with connections.autocommit_connection() as conn:
+        return store(conn, payload, body)
 
 
 def _values(payload: dict[str, Any], body: bytes) -> dict[str, Any]:
