@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from membership.billing.models import GiftMembership, Payment, Plan, Price, Subscription
+from membership.billing.models import CheckoutSession, GiftMembership, Payment, Plan, Price, Subscription
 from membership.config import Settings
 from membership.enums import Interval, Stream
 from membership.errors import NotFound
@@ -116,6 +116,24 @@ def receipt_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         else "membership payment",
         "reference": pay.stripe_charge_id,
         "tax": tax_statement(settings, pay.gross_minor, pay.benefit_value_minor, pay.currency),
+    }
+
+
+@loader("checkout_payment_failed")
+def checkout_failure_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """What the reader tried to pay for at Checkout: our checkout row's plan when we made
+    the session, else 'your donation' / 'your payment' (the amount is Stripe's)."""
+    plan_name = ""
+    local = db.session.get(CheckoutSession, int(ctx["checkout_session_id"])) if ctx.get("checkout_session_id") else None
+    if local is not None and local.price_id is not None:
+        price = db.session.get(Price, local.price_id)
+        plan = db.session.get(Plan, price.plan_id) if price else None
+        plan_name = plan.name if plan else ""
+    is_donation = bool(ctx.get("donation"))
+    return {
+        "amount": format_money(int(ctx.get("amount_minor") or 0), str(ctx.get("currency") or "usd")),
+        "what": f"your {plan_name}" if plan_name else ("your donation" if is_donation else "your payment"),
+        "is_donation": is_donation,
     }
 
 

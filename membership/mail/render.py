@@ -32,6 +32,7 @@ SUBJECTS: dict[str, str] = {
     "gift_delivered": "You have been given a membership of {outlet}",
     "payment_receipt": "Your receipt from {outlet}",
     "payment_failed": "Your payment to {outlet} did not go through",
+    "checkout_payment_failed": "Your bank payment to {outlet} did not go through",
     "trial_ending": "Your free trial of {plan_name} ends on {trial_end}",
     "trial_will_end": "Your free trial of {plan_name} ends on {trial_end}",
     "renewal_notice": "Your {plan_name} renews on {period_end}",

@@ -12,6 +12,8 @@ from membership.billing import processing
 from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation
 from membership.extensions import db
+from membership.mail.models import Notice
+from membership.mail.render import render_notice
 
 from .webhook_support import deliver, event_body, make_reader, sim_customer
 
@@ -60,6 +62,23 @@ def test_async_payment_failed_marks_the_rows_failed(client: Any, stripe_sim: Any
     db.session.refresh(cs)
     db.session.refresh(donation)
     assert (cs.status, donation.status) == (CheckoutStatus.FAILED, "failed")
+
+
+def test_async_payment_failed_tells_the_reader_once(app: Any, client: Any, stripe_sim: Any) -> None:
+    """The reader left Checkout believing they had paid; the bank debit bounced later."""
+    reader = make_reader()
+    session = _session(reader.id, sim_customer(reader).id)
+    _local_rows(reader.id, session.id)
+    for _copy in range(2):  # a second event for the same session (a replay or backfill): still one email
+        row_id = deliver(client, json.loads(event_body("checkout.session.async_payment_failed",
+                                                       {"id": session.id, "object": "checkout.session"})))
+        assert processing.process(row_id)[0] is processing.Outcome.PROCESSED
+
+    notices = db.session.scalars(select(Notice).where(Notice.kind == "checkout_payment_failed")).all()
+    assert [(n.email, n.reader_id, n.dedupe_key) for n in notices] == [(reader.email, reader.id, session.id)]
+    mail = render_notice(notices[0], app.config["SETTINGS"])
+    assert "did not go through" in mail.subject
+    assert "$25.00 for your donation" in mail.text and "nothing was taken" in mail.text
 
 
 def test_completed_payload_is_not_trusted_an_unpaid_session_is_not_fulfilled(client: Any, stripe_sim: Any) -> None:

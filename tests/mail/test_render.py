@@ -44,6 +44,8 @@ def _contexts(db_session: Any) -> dict[str, dict[str, Any]]:
         "welcome": {},
         "gift_delivered": {"gift_id": gift.id, "code": "GIFT-CODE-1"},
         "payment_receipt": {"payment_id": pay.id},
+        "checkout_payment_failed": {"amount_minor": 2500, "currency": "usd", "checkout_session_id": None,
+                                    "donation": True},
         "payment_failed": {**s, "invoice_id": "in_1", "amount_minor": 12000, "currency": "USD",
                            "attempt_count": 2, "next_payment_attempt": int(utcnow().timestamp()) + 86400 * 3},
         "trial_ending": s, "trial_will_end": s, "renewal_notice": s, "annual_reminder": s,

@@ -17,6 +17,8 @@ from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation
 from membership.billing.subscriptions import event_time, lock_object, sync_subscription
 from membership.extensions import db
+from membership.mail.notices import record_notice
+from membership.readers.models import Reader
 
 FULFILLED = ("paid", "no_payment_required")
 
@@ -35,7 +37,7 @@ def _donation(session_id: str) -> Donation | None:
                              .with_for_update())
 
 
-def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> None:
+def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> Reader:
     """Our row knows the reader; else the customer id / metadata / client_reference_id."""
     metadata = dict(session.get("metadata") or {})
     if local is not None:
@@ -43,10 +45,10 @@ def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> None
     elif session.get("client_reference_id"):
         metadata.setdefault("reader_id", str(session["client_reference_id"]))
     customer = session.get("customer")
-    resolve_reader(customer if isinstance(customer, str) else None, metadata)
+    return resolve_reader(customer if isinstance(customer, str) else None, metadata)
 
 
-def _load_linked(event: StripeEvent) -> tuple[dict[str, Any], CheckoutSession | None] | None:
+def _load_linked(event: StripeEvent) -> tuple[dict[str, Any], CheckoutSession | None, Reader] | None:
     """Lock the session id, re-fetch it from Stripe, load our row and tie the reader
     to it (RetryLater when the reader is not known yet); None for an id-less event."""
     if not event.object_id:
@@ -54,8 +56,7 @@ def _load_linked(event: StripeEvent) -> tuple[dict[str, Any], CheckoutSession | 
     lock_object(event.object_id)
     session = _fetch(event.object_id)
     local = _local(event.object_id)
-    _link_reader(session, local)
-    return session, local
+    return session, local, _link_reader(session, local)
 
 
 @handles("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -63,7 +64,7 @@ def on_completed(event: StripeEvent) -> None:
     loaded = _load_linked(event)
     if loaded is None:
         return
-    session, local = loaded
+    session, local, _reader = loaded
     if session.get("payment_status") not in FULFILLED:
         return  # async payment still processing: wait for async_payment_succeeded/failed
     if local is not None and local.status is not CheckoutStatus.COMPLETE:
@@ -78,15 +79,25 @@ def on_completed(event: StripeEvent) -> None:
 
 @handles("checkout.session.async_payment_failed")
 def on_async_failed(event: StripeEvent) -> None:
+    """A bank debit (ACH, SEPA, ...) the reader started at Checkout bounced days later:
+    close the rows and tell the reader, once per session, that nothing was taken and
+    how to try again (they left the page believing they had paid)."""
     loaded = _load_linked(event)
     if loaded is None:
         return
-    session, local = loaded
+    session, local, reader = loaded
     if local is not None and local.status is CheckoutStatus.OPEN:
         local.status = CheckoutStatus.FAILED
     donation = _donation(str(session["id"]))
     if donation is not None and donation.status == "pending":
         donation.status = "failed"
+    if reader.email:
+        record_notice("checkout_payment_failed", str(session["id"]), reader.email,
+                      {"amount_minor": int(session.get("amount_total") or 0),
+                       "currency": str(session.get("currency") or "usd"),
+                       "checkout_session_id": local.id if local is not None else None,
+                       "donation": donation is not None},
+                      reader_id=reader.id)
 
 
 @handles("checkout.session.expired")
