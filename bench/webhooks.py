@@ -16,24 +16,28 @@ The last line printed is one JSON object.
 
     .venv/bin/python bench/webhooks.py [--events 20000] [--senders 2] [--threads 8]
 
-Where the time goes (2-core box, 2026-11-24, after the changes below):
-- Acceptance: about 1.5 ms of gunicorn CPU per request (was 2.1): about 0.95 ms in the
-  app (Flask dispatch, the signature check, one prepared INSERT ... ON CONFLICT and its
-  synchronous commit, one Redis SET NX) and the rest in gunicorn's HTTP handling.
-  Publishing a Celery message per event (about 0.5 ms: kombu builds a Redis client per
-  publish) is gone: the endpoint publishes only when no drain message is pending
-  (membership/billing/nudge.py). Gunicorn runs with --reuse-port: on one shared socket
-  all 16 keep-alive connections went to one worker, which capped the app at one core.
-  The kernel spreads connections by hash, so the split is uneven (about 58/42 measured)
-  and the busier worker is the limit; measured 850-860/s at 2 x 4 threads (8 threads:
-  725/s, more GIL contention).
-- Processing: about 5 ms of worker CPU per event (was 7), nearly all in our path: two
-  short async-commit transactions and the stripe-python re-fetch (requests no longer
-  re-reads the proxy environment per call). Celery's per-message overhead is paid once
-  per drain of up to 500 events, not per event. Measured 315-330/s with the machine
-  saturated (worker + PostgreSQL + stripe_sim).
+Where the time goes (2-core box, 2026-11-24, session 2; five runs: 1,266-1,532
+accepted/s, 400-466 processed/s, p99 acceptance 22-28 ms):
+- Acceptance: about 0.85 ms of gunicorn CPU per request (session 1: 1.05 ms, before
+  that 2.1). In the app alone (no HTTP, one thread) a request is about 0.47 ms: Flask
+  dispatch and its hooks about 0.12, the signature check and JSON parse about 0.05,
+  the INSERT ... ON CONFLICT about 0.15 (SQLAlchemy Core, one autocommit statement: no
+  BEGIN/COMMIT round trips, no ORM session), the Redis SET NX of the coalesced nudge
+  about 0.06. Bare gunicorn (gthread, same load, a WSGI app that only answers) costs
+  0.13 ms; the rest is four threads sharing one GIL per worker. Removed this session:
+  the per-checkout `SELECT 1` of pool_pre_ping (now only connections idle for more
+  than a second are pinged: membership/connections.py) and Flask-Limiter resolving
+  limits for the exempt route (a request filter now short-circuits it).
+  The limit is the busier gunicorn worker: --reuse-port hashes the 16 keep-alive
+  connections, so one worker gets 60-75% of them (`gunicorn_worker_cpu_s`) and
+  saturates its core while the machine sits near 1.7 of 2 cores. 3 or 6 threads per
+  worker measured the same as 4 within the run-to-run spread.
+- Processing: about 3.5 ms of worker CPU per event (session 1: 5), nearly all in our
+  path: two short async-commit transactions and the stripe-python re-fetch. Celery's
+  per-message overhead is paid once per drain of up to 500 events, not per event.
+  Machine saturated (worker + PostgreSQL + stripe_sim).
 - Not the limits: PostgreSQL (fsync is paid once per event at acceptance; processing
-  commits asynchronously), stripe_sim (about 0.25 ms CPU per re-fetch), Redis.
+  commits asynchronously), stripe_sim (about 0.2 ms CPU per re-fetch), Redis.
 """
 
 from __future__ import annotations
@@ -178,6 +182,14 @@ class CpuMeter:
     def __init__(self, groups: dict[str, int]) -> None:
         self.groups = groups
         self.start = self._sample()
+        self.start_members = self._members()
+        self.split: dict[str, list[float]] = {}
+
+    def _members(self) -> dict[int, tuple[str, float]]:
+        """Each non-leader process of our groups (gunicorn's workers, celery's children)."""
+        leaders = {pgid: name for name, pgid in self.groups.items()}
+        return {pid: (leaders[pg], cpu) for pid, (pg, _c, cpu) in _proc_cpu().items()
+                if pg in leaders and pid != pg}
 
     def _sample(self) -> dict[str, float]:
         procs = _proc_cpu()
@@ -193,6 +205,11 @@ class CpuMeter:
         end = self._sample()
         used = {k: round(end[k] - self.start[k], 1) for k in end}
         used["everything_else"] = round(used["machine"] - sum(v for k, v in used.items() if k != "machine"), 1)
+        for pid, (name, cpu) in self._members().items():
+            before = self.start_members.get(pid, (name, 0.0))[1]
+            self.split.setdefault(name, []).append(round(cpu - before, 1))
+        for values in self.split.values():
+            values.sort(reverse=True)
         return used
 
 
@@ -323,6 +340,7 @@ def run(args: argparse.Namespace, dbname: str, prefix: str, procs: list[subproce
     errors = sum(e for _, e in results)
     accepted = len(latencies) - errors if results else 0
     cpu_accept = meter.stop()
+    worker_split = meter.split.get("gunicorn", [])
     print(f"accepted: {accepted} in {accept_elapsed:.1f} s; CPU seconds: {cpu_accept}", flush=True)
 
     # Phase 2: a real Celery worker drains what the endpoint enqueued. Started only now
@@ -357,6 +375,7 @@ def run(args: argparse.Namespace, dbname: str, prefix: str, procs: list[subproce
         "gunicorn": f"2 workers x {args.gunicorn_threads} threads", "celery": f"{args.worker_pool} x {args.worker_concurrency}",
         "client_connections": connections, "load_avg_1m_at_start": round(load_at_start, 2),
         "cpu_s_accept_phase": cpu_accept, "cpu_s_process_phase": cpu_process,
+        "gunicorn_worker_cpu_s": worker_split,  # uneven: --reuse-port hashes 16 keep-alive connections
         "accept_s": round(accept_elapsed, 1), "process_s": round(process_elapsed, 1),
     }
     print(f"accepted: {result['accepted_per_s']:,}/s  p50 {result['p50_accept_ms']} ms  p99 "
