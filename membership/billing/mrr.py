@@ -52,11 +52,18 @@ def target_mrr(sub: Subscription, full_mrr: int, at: datetime) -> int:
     return full_mrr
 
 
-def apply_movement(sub: Subscription, full_mrr: int, at: datetime, *, was_paused: bool = False,
-                   was_status: SubscriptionStatus | None = None,
+def apply_movement(sub: Subscription, full_mrr: int, at: datetime, *, discount_mrr: int = 0,
+                   was_paused: bool = False, was_status: SubscriptionStatus | None = None,
                    stripe_event_id: str | None = None) -> SubscriptionEvent | None:
-    """Record the movement from the cached MRR to the target, if any. Flushes only."""
-    target = target_mrr(sub, full_mrr, at)
+    """Record the movement from the cached MRR to the target, if any. Flushes only.
+
+    `full_mrr` is the full-price monthly amount and `discount_mrr` the monthly discount
+    within it (billing/discounts.py); the target is net of it. A change of the discount
+    alone that leaves the net unchanged writes no movement (it would need a price and a
+    discount change of exactly the same size at once).
+    """
+    target = target_mrr(sub, full_mrr - discount_mrr, at)
+    discount_after = discount_mrr if target else 0
     before = sub.mrr_minor
     if target == before:
         return None
@@ -67,11 +74,13 @@ def apply_movement(sub: Subscription, full_mrr: int, at: datetime, *, was_paused
     movement = SubscriptionEvent(
         subscription_id=sub.id, reader_id=sub.reader_id, kind=kind, stream=sub.stream,
         mrr_delta_minor=target - before, mrr_after_minor=target, currency=sub.currency,
+        discount_delta_minor=discount_after - sub.discount_minor,
         occurred_at=occurred, dedupe_key=f"{sub.stripe_subscription_id}:{seq + 1}:{kind.value}",
         stripe_event_id=stripe_event_id, note=f"status {sub.status.value}",
     )
     db.session.add(movement)
     sub.mrr_minor = target
+    sub.discount_minor = discount_after
     db.session.flush()
     return movement
 
@@ -129,6 +138,16 @@ def mrr_at(at: datetime, stream: Stream) -> dict[str, int]:
     """MRR per currency at a moment: one SQL sum over the movement history."""
     rows = db.session.execute(
         select(SubscriptionEvent.currency, func.sum(SubscriptionEvent.mrr_delta_minor))
+        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at <= at)
+        .group_by(SubscriptionEvent.currency)
+    )
+    return {currency: int(total) for currency, total in rows if total}
+
+
+def discount_mrr_at(at: datetime, stream: Stream) -> dict[str, int]:
+    """Discount MRR per currency at a moment; full-price MRR is this plus `mrr_at`."""
+    rows = db.session.execute(
+        select(SubscriptionEvent.currency, func.sum(SubscriptionEvent.discount_delta_minor))
         .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at <= at)
         .group_by(SubscriptionEvent.currency)
     )

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 from sqlalchemy import select, text
 
-from membership.billing import mrr
+from membership.billing import discounts, mrr
 from membership.billing.customers import resolve_reader
 from membership.billing.events import RetryLater, StripeEvent
 from membership.billing.gateway import stripe_client
@@ -49,7 +49,8 @@ def lock_object(stripe_id: str) -> None:
 
 def fetch_subscription(stripe_sub_id: str) -> dict[str, Any] | None:
     try:
-        sub = stripe_client().v1.subscriptions.retrieve(stripe_sub_id)
+        sub = stripe_client().v1.subscriptions.retrieve(
+            stripe_sub_id, params={"expand": ["discounts.source.coupon"]})  # MRR is net of discounts
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing":
             return None
@@ -85,7 +86,7 @@ def _state(sub: dict[str, Any]) -> tuple[Any, ...]:
     price = items[0].get("price")
     price_id = price.get("id") if isinstance(price, dict) else price
     return (sub.get("status"), price_id, int(items[0].get("quantity") or 1), bool(sub.get("pause_collection")),
-            bool(sub.get("cancel_at_period_end")))
+            bool(sub.get("cancel_at_period_end")), discounts.discount_ids(sub))
 
 
 def _applies(event: StripeEvent, current: dict[str, Any]) -> bool:
@@ -149,8 +150,8 @@ def upsert(data: dict[str, Any], at: datetime, stripe_event_id: str | None = Non
     db.session.flush()
     full = mrr.monthly_minor(local.unit_amount_minor, local.quantity, str(recurring.get("interval") or "month"),
                              local.interval_count)
-    mrr.apply_movement(local, full, at, was_paused=was_paused, was_status=was_status,
-                       stripe_event_id=stripe_event_id)
+    mrr.apply_movement(local, full, at, discount_mrr=discounts.monthly_discount_minor(data, full),
+                       was_paused=was_paused, was_status=was_status, stripe_event_id=stripe_event_id)
     _notify_cancellation(local, reader, was_status, was_cape)
     return local
 

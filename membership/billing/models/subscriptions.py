@@ -15,7 +15,8 @@ class Subscription(Base):
     """One Stripe subscription (membership or recurring gift), upserted from re-fetches.
 
     Period dates come from the subscription item (post-basil API). `mrr_minor` is a
-    cache of what the latest MRR movement left; history lives in subscription_events.
+    cache of what the latest MRR movement left (net of discounts), `discount_minor` the
+    monthly discount that movement left; history lives in subscription_events.
     """
 
     __tablename__ = "subscriptions"
@@ -45,6 +46,7 @@ class Subscription(Base):
     past_due_since: Mapped[optional_timestamp]
     first_paid_at: Mapped[optional_timestamp]
     mrr_minor: Mapped[int] = mapped_column(default=0)
+    discount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     stripe_created_at: Mapped[datetime]
     synced_at: Mapped[timestamp]
     created_at: Mapped[timestamp]
@@ -53,6 +55,10 @@ class Subscription(Base):
 
 class SubscriptionEvent(Base):
     """An MRR movement; MRR at any date is the sum of deltas up to that date.
+
+    MRR is net of discounts; `discount_delta_minor` moves discount MRR the same way, so
+    full-price MRR at a date is the sum of both (an intro offer ending is an expansion
+    whose discount delta is negative).
 
     `dedupe_key` makes a movement exactly-once however often an event is reprocessed.
     """
@@ -67,6 +73,7 @@ class SubscriptionEvent(Base):
     stream: Mapped[Stream] = mapped_column(str_enum(Stream))
     mrr_delta_minor: Mapped[int]
     mrr_after_minor: Mapped[int]
+    discount_delta_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[currency]
     occurred_at: Mapped[datetime]
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
