@@ -5,15 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from membership.billing import processing
 from membership.billing.gateway import stripe_client
 from membership.billing.handlers.payouts import _reconcile
 from membership.billing.models import Payout, PayoutLine
 from membership.enums import Stream
 from membership.extensions import db
-from membership.ledger.models import Account
-from tests.billing.webhook_support import latest_event_id, make_reader, sim_customer
+from membership.ledger.models import Account, LedgerEntry
+from tests.billing.webhook_support import (
+    deliver_and_process,
+    latest_event_id,
+    make_reader,
+    sim_customer,
+    sim_events_since,
+)
 from tests.ledger.money_support import balances, catalogue_price, every_group_balances, feed, journal
 
 DAY = 86400
@@ -78,4 +85,45 @@ def test_a_paid_payout_that_fails_later_moves_the_money_back_to_clearing(db_sess
     reverse_failed_payout(payout)
     assert len(journal("payout_failed")) == 1
     assert balances(Stream.MEMBERSHIP) == {Account.BANK: 0, Account.STRIPE_CLEARING: 0}
+    assert every_group_balances()
+
+
+def test_a_payout_processed_before_its_charges_is_attributed_when_they_are_recorded(
+        client: FlaskClient, stripe_sim: Any) -> None:
+    """Stripe's order is no promise: the payout's events can be processed while the
+    invoice's are still retrying. Its lines start unattributed and get their stream (and
+    a journal move from unattributed to it) when the payment and refund are recorded."""
+    from membership.billing.handlers.payouts import sync_payout
+
+    sdk = stripe_client()
+    clock = sdk.v1.test_helpers.test_clocks.create(params={"frozen_time": T0, "name": "late charges"})
+    reader = make_reader()
+    customer = sim_customer(reader, clock=clock.id)
+    member = catalogue_price(1000)
+    mark = latest_event_id()
+    sub = sdk.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": member.id}],
+                                              "expand": ["latest_invoice.payments.data.payment.payment_intent"]})
+    charge = sub.latest_invoice.payments.data[0].payment.payment_intent.latest_charge
+    sdk.v1.refunds.create(params={"charge": charge, "amount": 300})
+    sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": T0 + 4 * DAY + 60})
+
+    payout_events = [e for e in sim_events_since(mark) if e["type"].startswith("payout.")]
+    assert set(deliver_and_process(client, payout_events)) == {processing.Outcome.PROCESSED}
+    payout = db.session.scalars(select(Payout)).one()
+    assert {ln.stream for ln in db.session.scalars(select(PayoutLine))} == {None}
+    assert balances()[Account.BANK] == 641 and balances(Stream.MEMBERSHIP).get(Account.BANK, 0) == 0
+
+    feed(client, mark, skip=("payout.",))
+
+    lines = db.session.scalars(select(PayoutLine).order_by(PayoutLine.net_minor)).all()
+    assert [(ln.reporting_category, ln.stream, ln.net_minor) for ln in lines] == [
+        ("refund", Stream.MEMBERSHIP, -300), ("charge", Stream.MEMBERSHIP, 941)]
+    assert len(journal("payout_attribution")) == 2
+    sync_payout(payout.stripe_payout_id)  # a later payout event re-syncs: nothing moves twice
+    assert len(journal("payout_attribution")) == 2
+    assert balances(Stream.MEMBERSHIP)[Account.BANK] == 641
+    assert balances(Stream.MEMBERSHIP)[Account.STRIPE_CLEARING] == 0
+    unattributed = dict(db.session.execute(select(LedgerEntry.account, func.sum(LedgerEntry.amount_minor))
+                                           .where(LedgerEntry.stream.is_(None)).group_by(LedgerEntry.account)).all())
+    assert set(unattributed.values()) <= {0}, unattributed
     assert every_group_balances()

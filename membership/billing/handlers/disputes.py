@@ -18,6 +18,7 @@ from sqlalchemy import select
 from membership.billing.events import RetryLater, StripeEvent, handles
 from membership.billing.gateway import stripe_client
 from membership.billing.handlers.money_common import balance_transaction, lock, movement, payment_for_charge, plain, ts
+from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Dispute, Payment
 from membership.extensions import db
 from membership.ledger.models import Account
@@ -58,6 +59,7 @@ def _upsert(payment: Payment, dispute: dict[str, Any], txns: list[dict[str, Any]
         row = Dispute(payment_id=payment.id, stripe_dispute_id=dispute["id"], amount_minor=int(dispute["amount"]),
                       currency=str(dispute["currency"]).upper(), status=str(dispute["status"]))
         db.session.add(row)
+        attribute_late_source(dispute["id"], payment.stream)
     row.amount_minor = int(dispute["amount"])
     row.status = str(dispute["status"])
     row.reason = dispute.get("reason")

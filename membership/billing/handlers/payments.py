@@ -24,6 +24,7 @@ from membership.billing.customers import resolve_reader
 from membership.billing.events import RetryLater, StripeEvent, handles
 from membership.billing.gateway import stripe_client
 from membership.billing.handlers.money_common import balance_transaction, list_all, lock, payment_for_charge, plain, ts
+from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Donation, GiftMembership, Plan, Price, Subscription
 from membership.billing.models.money import Payment
 from membership.enums import Stream
@@ -196,6 +197,7 @@ def record(settled: Settled, ctx: Context, service: Sequence[ServiceLine]) -> Pa
         )
         db.session.add(payment)
         db.session.flush()
+        attribute_late_source(charge["id"], payment.stream)
     post_charge(payment, service)
     if ctx.reader.email:
         record_notice("payment_receipt", charge["id"], ctx.reader.email, {"payment_id": payment.id},

@@ -78,10 +78,35 @@ def _line(payout: Payout, txn: dict[str, Any]) -> PayoutLine:
     line.type = str(txn["type"])
     line.reporting_category = str(txn.get("reporting_category") or txn["type"])
     line.source_id = source_id
-    line.stream = stream
     line.amount_minor, line.fee_minor, line.net_minor = int(txn["amount"]), int(txn["fee"]), int(txn["net"])
     line.currency = str(txn["currency"]).upper()
+    if line.stream is None and stream is not None:
+        _attribute(line, stream)
     return line
+
+
+def attribute_late_source(source_id: str, stream: Stream) -> None:
+    """A charge, refund or dispute was recorded after a payout paid it out (its events
+    were still retrying when the payout's arrived): give its payout lines their stream.
+    Called where those rows are first recorded. Flushes only."""
+    lines = db.session.scalars(select(PayoutLine).where(PayoutLine.source_id == source_id,
+                                                        PayoutLine.stream.is_(None))).all()
+    for line in lines:
+        _attribute(line, stream)
+
+
+def _attribute(line: PayoutLine, stream: Stream) -> None:
+    """Set a line's stream; if its payout is already in the journal (booked unattributed),
+    move the line's net from unattributed to the stream on both sides, once per line."""
+    line.stream = stream
+    payout = db.session.get(Payout, line.payout_id)
+    if payout is None or find(f"payout:{payout.stripe_payout_id}") is None:
+        return  # not booked yet: sync_payout books it by stream
+    net, currency = line.net_minor, line.currency
+    post(f"payout_line_stream:{line.balance_transaction_id}", "payout_attribution", utcnow(),
+         [debit(Account.BANK, net, currency, stream), credit(Account.BANK, net, currency, None),
+          debit(Account.STRIPE_CLEARING, net, currency, None), credit(Account.STRIPE_CLEARING, net, currency, stream)],
+         memo=f"payout {payout.stripe_payout_id}: {line.source_id} is {stream.value}")
 
 
 def stream_of_source(source_id: str | None) -> Stream | None:

@@ -29,6 +29,7 @@ from membership.billing.handlers.money_common import (
     payment_for_charge,
     plain,
 )
+from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Payment, Refund
 from membership.db import utcnow
 from membership.extensions import db
@@ -75,6 +76,7 @@ def _sync_one(payment: Payment, refund: dict[str, Any]) -> Refund:
         row = Refund(payment_id=payment.id, stripe_refund_id=refund["id"], amount_minor=int(refund["amount"]),
                      currency=str(refund["currency"]).upper(), status=str(refund["status"]))
         db.session.add(row)
+        attribute_late_source(refund["id"], payment.stream)
     txn = balance_transaction(refund.get("balance_transaction"))
     row.status = str(refund["status"])
     row.amount_minor = int(refund["amount"])
