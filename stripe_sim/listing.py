@@ -2,7 +2,8 @@
 
 Stripe lists newest first; ``starting_after``/``ending_before`` are cursors by
 id. Expansion works on the rendered JSON: a string id at the path is swapped
-for the rendered object, ``data.`` walks into list objects, and a few fields
+for the rendered object (element-wise in a plain list, e.g. ``discounts``),
+``data.`` walks into list objects, and a few fields
 (``invoice.payments``, ``checkout.session.line_items``) only exist when
 expanded ("includable" in Stripe's words).
 """
@@ -91,6 +92,9 @@ def _expand_one(sim: Sim, holder: dict[str, Any], parts: list[str]) -> None:
             _expand_one(sim, item, rest)
         return
     value = holder.get(head)
+    if isinstance(value, list):  # e.g. subscription.discounts: ids, or dicts holding ids
+        holder[head] = [_expand_item(sim, v, rest) for v in value]
+        return
     if isinstance(value, str):
         target = sim.store.find(value)
         if target is not None:
@@ -106,6 +110,20 @@ def _expand_one(sim: Sim, holder: dict[str, Any], parts: list[str]) -> None:
         value = dict(value)
         holder[head] = value
         _expand_one(sim, value, rest)
+
+
+def _expand_item(sim: Sim, value: Any, rest: list[str]) -> Any:
+    """One element of an expanded list: an id becomes its object, a dict is copied before walking on."""
+    if isinstance(value, str):
+        target = sim.store.find(value)
+        if target is None:
+            return value
+        value = sim.render(target)
+    if isinstance(value, dict):
+        value = dict(value)
+        if rest:
+            _expand_one(sim, value, rest)
+    return value
 
 
 def expand(sim: Sim, body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

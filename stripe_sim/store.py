@@ -28,6 +28,7 @@ KIND_BY_PREFIX = {
     "pi": "payment_intent", "txn": "balance_transaction", "re": "refund", "dp": "dispute",
     "du": "dispute", "po": "payout", "bps": "billing_portal.session", "evt": "event",
     "we": "webhook_endpoint", "clock": "test_helpers.test_clock", "ii": "invoiceitem",
+    "di": "discount",
 }
 
 

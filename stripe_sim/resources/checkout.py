@@ -14,6 +14,7 @@ from ..engine import DUE, INCLUDABLE, Sim, list_object
 from ..listing import paginate
 from ..params import as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
+from . import discounts
 from .customers import create_customer
 from .payment_methods import DECLINE_MESSAGES, card_for_number, new_card_pm
 from .payments import confirm_pi, create_pi
@@ -39,8 +40,9 @@ def _line_items(sim: Sim, params: dict[str, Any], mode: str) -> list[list[Any]]:
     return out
 
 
-def _totals(sim: Sim, items: list[list[Any]]) -> int | None:
-    total = 0
+def _amounts(sim: Sim, items: list[list[Any]]) -> list[int] | None:
+    """Each line's pre-discount amount; None while a pay-what-you-want amount is still unknown."""
+    out = []
     for pid, qty, amount in items:
         price = sim.store.get(pid)
         unit = amount if amount is not None else price["unit_amount"]
@@ -49,8 +51,22 @@ def _totals(sim: Sim, items: list[list[Any]]) -> int | None:
             if preset is None:
                 return None
             unit = preset
-        total += int(unit) * int(qty)
-    return total
+        out.append(int(unit) * int(qty))
+    return out
+
+
+def _totals(sim: Sim, items: list[list[Any]]) -> int | None:
+    amounts = _amounts(sim, items)
+    return None if amounts is None else sum(amounts)
+
+
+def _line_discounts(sim: Sim, cs: dict[str, Any], items: list[list[Any]]) -> list[int]:
+    """What the session's coupon takes off each line (the same arithmetic as an invoice's)."""
+    amounts = _amounts(sim, items)
+    coupons = [sim.store.get(c) for c in sim.store.m(cs["id"]).get("coupons", [])]
+    if amounts is None or not coupons:
+        return [0] * len(items)
+    return [sum(col) for col in zip(*discounts.allocate(amounts, coupons), strict=True)]
 
 
 @route("POST", "/v1/checkout/sessions")
@@ -67,6 +83,7 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
     now = sim.now(clock)
     total = _totals(sim, items)
     currency = sim.store.get(items[0][0])["currency"]
+    coupons = [c for c in discounts.requested_coupons(sim, p, currency, now, limit=1) if isinstance(c, dict)]
     cs = sim.new("cs", "checkout.session", clock, {
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
         "allow_promotion_codes": None, "amount_subtotal": total, "amount_total": total,
@@ -80,7 +97,8 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "customer": customer, "customer_account": None,
         "customer_creation": None if customer or mode == "subscription" else
         (as_str(p, "customer_creation") or "if_required"),
-        "customer_details": None, "customer_email": as_str(p, "customer_email"), "discounts": [],
+        "customer_details": None, "customer_email": as_str(p, "customer_email"),
+        "discounts": [{"coupon": c["id"], "promotion_code": None} for c in coupons],
         "expires_at": as_int(p, "expires_at") or now + 86400, "integration_identifier": None, "invoice": None,
         "invoice_creation": None if mode == "subscription" else {"enabled": False, "invoice_data": {
             "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None, "issuer": None,
@@ -98,10 +116,21 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted", "url": None, "wallet_options": None,
     }, line_items=items, subscription_data=as_dict(p, "subscription_data"),
-        payment_intent_data=as_dict(p, "payment_intent_data"))
+        payment_intent_data=as_dict(p, "payment_intent_data"), coupons=[c["id"] for c in coupons])
     cs["url"] = f"{sim.url}/checkout/{cs['id']}"
+    _set_amounts(sim, cs, items)
     sim.schedule(clock, int(cs["expires_at"]), "cs_expire", cs["id"])
     return sim.render(cs)
+
+
+def _set_amounts(sim: Sim, cs: dict[str, Any], items: list[list[Any]]) -> int:
+    """amount_subtotal / amount_total / total_details.amount_discount; returns what is left to pay."""
+    total = _totals(sim, items)
+    cut = sum(_line_discounts(sim, cs, items))
+    cs["amount_subtotal"] = total
+    cs["amount_total"] = None if total is None else total - cut
+    cs["total_details"] = dict(cs["total_details"], amount_discount=cut)
+    return 0 if total is None else total - cut
 
 
 def needs_amount(sim: Sim, cs: dict[str, Any]) -> dict[str, Any] | None:
@@ -142,7 +171,8 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
         cus = create_customer(sim, {"email": email, "name": name or ""})
         cs["customer"] = cus["id"]
     pm = new_card_pm(sim, card_number, cus["id"] if cus else None) if card_required else None
-    total = _totals(sim, items) or 0
+    coupons = [sim.store.get(c) for c in meta.get("coupons", [])]
+    due = _set_amounts(sim, cs, items)
     if cs["mode"] == "subscription":
         assert cus is not None
         trial_end = sim.now(cus.get("test_clock")) + trial_days * 86400 if trial_days else None
@@ -151,33 +181,45 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
         sub = create_subscription(
             sim, cus, [(sim.store.get(pid), qty, amt) for pid, qty, amt in items], pm_id=pm["id"] if pm else None,
             md=metadata(sub_data), trial_end=trial_end, missing_pm=missing,
-            description=as_str(sub_data, "description"))
+            description=as_str(sub_data, "description"), coupons=coupons)
         cs["subscription"] = sub["id"]
         cs["invoice"] = sub["latest_invoice"]
         paid_amount = sim.store.get(sub["latest_invoice"])["amount_paid"]
         cs["payment_status"] = "paid" if paid_amount else "no_payment_required"
+    elif due <= 0:  # a 100% coupon: nothing to charge, as Stripe completes such a session
+        cs["payment_status"] = "no_payment_required"
+        _redeem(coupons)
     else:
         pid = meta.get("payment_intent_data") or {}
-        pi = create_pi(sim, amount=total, currency=cs["currency"], customer=cus["id"] if cus else None,
+        pi = create_pi(sim, amount=due, currency=cs["currency"], customer=cus["id"] if cus else None,
                        pm=pm["id"] if pm else None, description=as_str(pid, "description"), md=metadata(pid))
         _ch, ok = confirm_pi(sim, pi, pm["id"] if pm else None, off_session=False)
         cs["payment_intent"] = pi["id"]
         cs["payment_status"] = "paid" if ok else "unpaid"
-    cs.update(status="complete", amount_subtotal=total, amount_total=total)
+        _redeem(coupons)
+    cs["status"] = "complete"
     cs["customer_details"] = {"address": None, "business_name": None, "email": email, "individual_name": None,
                               "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []}
     meta["line_items"] = items
     sim.emit("checkout.session.completed", cs)
 
 
+def _redeem(coupons: list[dict[str, Any]]) -> None:
+    """Payment mode makes no subscription discount, but the coupon is still used up once."""
+    for c in coupons:
+        c["times_redeemed"] = int(c["times_redeemed"]) + 1
+
+
 def _line_item_objects(sim: Sim, cs: dict[str, Any]) -> dict[str, Any]:
     rows = []
-    for i, (pid, qty, amount) in enumerate(sim.store.m(cs["id"])["line_items"]):
+    items = sim.store.m(cs["id"])["line_items"]
+    cuts = _line_discounts(sim, cs, items)
+    for i, (pid, qty, amount) in enumerate(items):
         price = sim.store.get(pid)
         unit = amount if amount is not None else (price["unit_amount"] or 0)
         rows.append({"id": f"li_{cs['id'][3:19]}{i:02d}", "object": "item", "adjustable_quantity": None,
-                     "amount_discount": 0, "amount_subtotal": unit * qty, "amount_tax": 0,
-                     "amount_total": unit * qty, "currency": price["currency"],
+                     "amount_discount": cuts[i], "amount_subtotal": unit * qty, "amount_tax": 0,
+                     "amount_total": unit * qty - cuts[i], "currency": price["currency"],
                      "description": sim.store.get(price["product"])["name"], "metadata": {},
                      "price": dict(price), "quantity": qty})
     return list_object(rows, f"/v1/checkout/sessions/{cs['id']}/line_items")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..engine import INCLUDABLE, RENDERERS, Sim, list_object
 from ..money import fmt
+from . import discounts
 from .payments import confirm_pi, create_pi
 
 _DESCRIPTIONS = {"subscription_create": "Subscription creation", "subscription_cycle": "Subscription cycle",
@@ -53,7 +54,9 @@ def item_line(sim: Sim, price: dict[str, Any], quantity: int, start: int, end: i
 
 def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines: list[dict[str, Any]],
                  reason: str, currency: str, period: tuple[int, int]) -> dict[str, Any]:
-    total = sum(int(ln["amount"]) for ln in lines)
+    subtotal = sum(int(ln["amount"]) for ln in lines)
+    discount_ids, discount_totals = discounts.apply(sim, sub, lines)
+    total = subtotal - sum(int(d["amount"]) for d in discount_totals)
     start_bal = int(cus.get("balance") or 0)
     applied = max(start_bal, -total) if start_bal < 0 and total > 0 else 0
     due = max(0, total + applied)
@@ -74,7 +77,7 @@ def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, line
         "customer_name": cus.get("name"), "customer_phone": cus.get("phone"), "customer_shipping": cus.get("shipping"),
         "customer_tax_exempt": cus.get("tax_exempt", "none"), "customer_tax_ids": [],
         "default_payment_method": None, "default_source": None, "default_tax_rates": [], "description": None,
-        "discounts": [], "due_date": None, "effective_at": None, "ending_balance": None, "footer": None,
+        "discounts": discount_ids, "due_date": None, "effective_at": None, "ending_balance": None, "footer": None,
         "from_invoice": None, "hosted_invoice_url": None, "invoice_pdf": None, "issuer": {"type": "self"},
         "last_finalization_error": None, "latest_revision": None,
         "lines": list_object(lines, ""), "next_payment_attempt": None, "number": None,
@@ -85,15 +88,15 @@ def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, line
         "shipping_details": None, "starting_balance": start_bal, "statement_descriptor": None, "status": "draft",
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None,
                                "voided_at": None},
-        "subtotal": total, "subtotal_excluding_tax": total, "test_clock": cus.get("test_clock"), "total": total,
-        "total_discount_amounts": [], "total_excluding_tax": total, "total_pretax_credit_amounts": [],
-        "total_taxes": [], "webhooks_delivered_at": None,
+        "subtotal": subtotal, "subtotal_excluding_tax": subtotal, "test_clock": cus.get("test_clock"),
+        "total": total, "total_discount_amounts": discount_totals, "total_excluding_tax": total,
+        "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
     }
 
 
 def new_invoice(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines: list[dict[str, Any]],
                 reason: str, currency: str, period: tuple[int, int]) -> dict[str, Any]:
-    """Draft invoice + ``invoice.created``; applies customer credit balance like Stripe."""
+    """Draft invoice + ``invoice.created``; applies the sub's discounts, then customer credit, like Stripe."""
     inv = sim.new("in", "invoice", cus.get("test_clock"), invoice_body(sim, cus, sub, lines, reason, currency, period))
     inv["lines"]["url"] = f"/v1/invoices/{inv['id']}/lines"
     for ln in inv["lines"]["data"]:
@@ -104,6 +107,7 @@ def new_invoice(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines
     elif applied:
         cus["balance"] = int(cus["balance"]) - applied
     inv["ending_balance"] = None
+    discounts.consume(sim, inv)
     sim.emit("invoice.created", inv)
     return inv
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..engine import DAY, DUE, Sim
 from ..periods import period_end
+from . import discounts
 from . import invoices as inv_mod
 
 LIVE = ("active", "past_due", "trialing")
@@ -126,6 +127,7 @@ def on_period_end(sim: Sim, sid: str, when: int) -> None:
             sim.emit("customer.subscription.paused", sub)
             sim.emit_updated("customer.subscription.updated", sub, before)
             return
+    discounts.expire_due(sim, sub, when)  # its own update event, before the period roll's
     before = sim.render(sub)
     if trial_over:
         sub["billing_cycle_anchor"] = when
@@ -222,6 +224,7 @@ def on_pause_resumes(sim: Sim, sid: str, when: int) -> None:
 def resume(sim: Sim, sub: dict[str, Any]) -> None:
     """Paused -> a fresh period from now, invoiced at once (billing_cycle_anchor=now)."""
     now = sim.now(sim.clock_of(sub))
+    discounts.expire_due(sim, sub, now)
     before = sim.render(sub)
     prev = current_period(sim, sub)
     sub["billing_cycle_anchor"] = now

@@ -13,8 +13,8 @@ from typing import Any
 from .. import errors
 from ..engine import Sim
 from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
+from . import discounts, lifecycle
 from . import invoices as inv_mod
-from . import lifecycle
 from .payment_methods import resolve_pm
 from .subscriptions import items_of, resolve_price
 
@@ -41,7 +41,11 @@ def update_subscription(sim: Sim, sub: dict[str, Any], p: dict[str, Any]) -> dic
         raise errors.invalid("A canceled subscription can only update its cancellation_details and metadata.")
     clock = sim.clock_of(sub)
     now = sim.now(clock)
+    wanted = discounts.requested_coupons(sim, p, sub["currency"], now, keep=sub["discounts"]) \
+        if "discounts" in p else None  # validated before anything changes: a 400 leaves no trace
     before = sim.render(sub)
+    if wanted is not None:
+        discounts.replace(sim, sub, wanted, now)
     if "metadata" in p:
         sub["metadata"] = metadata(p, sub["metadata"])
     if "description" in p:

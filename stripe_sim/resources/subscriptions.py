@@ -7,6 +7,7 @@ when a clock reaches them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .. import errors
@@ -14,8 +15,8 @@ from ..engine import RENDERERS, Sim, list_object
 from ..listing import paginate
 from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
+from . import discounts, lifecycle
 from . import invoices as inv_mod
-from . import lifecycle
 from .catalog import create_price, plan_of
 from .payment_methods import behaviour, resolve_pm
 
@@ -56,8 +57,12 @@ def create_subscription(sim: Sim, cus: dict[str, Any], items: list[tuple[dict[st
                         pm_id: str | None, md: dict[str, Any], trial_end: int | None = None,
                         missing_pm: str = "create_invoice", payment_behavior: str = "allow_incomplete",
                         description: str | None = None, cancel_at_period_end: bool = False,
-                        set_default: bool = True) -> dict[str, Any]:
-    """Create the sub, its first invoice and payment; events batched into Stripe's order."""
+                        set_default: bool = True, coupons: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Create the sub, its first invoice and payment; events batched into Stripe's order.
+
+    ``coupons`` were validated by the caller (discounts.requested_coupons): each becomes a
+    discount before the first invoice so that invoice is already discounted.
+    """
     if not items:
         raise errors.invalid("Missing required param: items.", "items")
     currency = items[0][0]["currency"]
@@ -101,6 +106,7 @@ def create_subscription(sim: Sim, cus: dict[str, Any], items: list[tuple[dict[st
             "trial_settings": {"end_behavior": {"missing_payment_method": missing_pm}},
             "trial_start": now if trialing else None,
         })
+        discounts.replace(sim, sub, list(coupons), now)
         meta = sim.store.m(sub["id"])
         meta["items"] = []
         meta["amounts"] = {}
@@ -186,11 +192,14 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         trial_end = sim.now(cus.get("test_clock")) + days * 86400
     missing = (as_dict(as_dict(p, "trial_settings"), "end_behavior").get("missing_payment_method")
                or "create_invoice")
+    wanted = discounts.requested_coupons(sim, p, items[0][0]["currency"], sim.now(cus.get("test_clock"))) \
+        if items else []
+    coupons = [c for c in wanted if isinstance(c, dict)]
     sub = create_subscription(sim, cus, items, pm_id=pm_id, md=metadata(p), trial_end=trial_end,
                               missing_pm=missing, description=as_str(p, "description"),
                               payment_behavior=as_str(p, "payment_behavior", "allow_incomplete") or "",
                               cancel_at_period_end=bool(as_bool(p, "cancel_at_period_end", False)),
-                              set_default=sub_pm is not None)
+                              set_default=sub_pm is not None, coupons=coupons)
     return sim.render(sub)
 
 
