@@ -10,8 +10,8 @@ are kept too, so an intro offer ending shows as expansion. Choices written down 
   (the invoice's lower amount is in the cash reports, not in MRR).
 - `percent_off` is taken off the monthly amount, rounded half up to the minor unit;
   `amount_off` is per invoice, so it is normalised to a month like the price, and
-  only counts in the subscription's currency. Several discounts add up, capped at the
-  full monthly amount (MRR never goes below zero).
+  only counts in the subscription's currency. Several discounts apply in order, each
+  to what the earlier ones left (as Stripe stacks them), so MRR never goes below zero.
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ def monthly_discount_minor(data: dict[str, Any], full_mrr_minor: int) -> int:
     interval = str(recurring.get("interval") or "month")
     interval_count = int(recurring.get("interval_count") or 1)
     currency = str(data.get("currency") or "").lower()
-    total = 0
+    left = full_mrr_minor
     for coupon in _coupons(data):
         if coupon.get("duration") == "once":
             continue
         if coupon.get("percent_off") is not None:
             share = Decimal(str(coupon["percent_off"])) / 100
-            total += int((full_mrr_minor * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            left -= min(left, int((left * share).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
         elif coupon.get("amount_off") is not None and str(coupon.get("currency") or "").lower() == currency:
-            total += mrr.monthly_minor(int(coupon["amount_off"]), 1, interval, interval_count)
-    return min(total, full_mrr_minor)
+            left -= min(left, mrr.monthly_minor(int(coupon["amount_off"]), 1, interval, interval_count))
+    return full_mrr_minor - left
 
 
 def discount_ids(data: dict[str, Any]) -> tuple[str, ...]:

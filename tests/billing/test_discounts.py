@@ -35,12 +35,14 @@ def test_monthly_discount(unit: int, interval: str, coupon: dict[str, Any], full
     assert monthly_discount_minor(_sub(unit, interval, coupon), full) == expected
 
 
-def test_several_discounts_add_up_and_never_exceed_the_price() -> None:
+def test_several_discounts_apply_in_order_to_what_is_left() -> None:
     both = _sub(1000, "month", {"percent_off": 50, "duration": "forever"},
                 {"amount_off": 300, "currency": "usd", "duration": "repeating"})
-    assert monthly_discount_minor(both, 1000) == 800
+    assert monthly_discount_minor(both, 1000) == 800  # 1000 -> 500 -> 200
     assert monthly_discount_minor(_sub(1000, "month", {"percent_off": 80, "duration": "forever"},
-                                       {"percent_off": 50, "duration": "forever"}), 1000) == 1000
+                                       {"percent_off": 50, "duration": "forever"}), 1000) == 900  # -> 200 -> 100
+    assert monthly_discount_minor(_sub(1000, "month", {"amount_off": 800, "currency": "usd", "duration": "forever"},
+                                       {"amount_off": 800, "currency": "usd", "duration": "forever"}), 1000) == 1000
 
 
 def test_unexpanded_coupons_are_refused_rather_than_counted_as_no_discount() -> None:
