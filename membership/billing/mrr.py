@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -135,19 +136,18 @@ def _occurred_at(sub: Subscription, kind: MrrMovement, at: datetime) -> datetime
 
 
 def mrr_at(at: datetime, stream: Stream) -> dict[str, int]:
-    """MRR per currency at a moment: one SQL sum over the movement history."""
-    rows = db.session.execute(
-        select(SubscriptionEvent.currency, func.sum(SubscriptionEvent.mrr_delta_minor))
-        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at <= at)
-        .group_by(SubscriptionEvent.currency)
-    )
-    return {currency: int(total) for currency, total in rows if total}
+    """MRR per currency at a moment (net of discounts): one SQL sum over the movement history."""
+    return _sum_at(SubscriptionEvent.mrr_delta_minor, at, stream)
 
 
 def discount_mrr_at(at: datetime, stream: Stream) -> dict[str, int]:
     """Discount MRR per currency at a moment; full-price MRR is this plus `mrr_at`."""
+    return _sum_at(SubscriptionEvent.discount_delta_minor, at, stream)
+
+
+def _sum_at(delta: Any, at: datetime, stream: Stream) -> dict[str, int]:
     rows = db.session.execute(
-        select(SubscriptionEvent.currency, func.sum(SubscriptionEvent.discount_delta_minor))
+        select(SubscriptionEvent.currency, func.sum(delta))
         .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at <= at)
         .group_by(SubscriptionEvent.currency)
     )
