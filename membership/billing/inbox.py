@@ -118,26 +118,3 @@ _COLUMNS = ("stripe_event_id", "type", "api_version", "object_id", "stripe_creat
 
 def find(stripe_event_id: str) -> WebhookEvent | None:
     return db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id))
-
-
-def list_events(status: str, limit: str) -> list[dict[str, Any]]:
-    """Staff view of the inbox by status; bad filters are a 422, not a 500."""
-    from membership.errors import InvalidInput
-
-    try:
-        wanted = WebhookStatus(status)
-    except ValueError:
-        raise InvalidInput(f"status must be one of {', '.join(s.value for s in WebhookStatus)}") from None
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise InvalidInput("limit must be a whole number from 1 to 1000")
-    rows = db.session.scalars(
-        select(WebhookEvent).where(WebhookEvent.status == wanted)
-        .order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc()).limit(int(limit))
-    )
-    return [
-        {"id": r.id, "stripe_event_id": r.stripe_event_id, "type": r.type, "object_id": r.object_id,
-         "status": r.status.value, "attempts": r.attempts, "last_error": r.last_error,
-         "received_at": r.received_at.isoformat(),
-         "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None}
-        for r in rows
-    ]

@@ -1,4 +1,4 @@
-"""HTTP for billing: Stripe's webhook endpoint and the staff view of the inbox.
+"""HTTP for billing: Stripe's webhook endpoint (the staff API for the inbox is staff_views.py).
 
 The webhook view does the inbox pattern and nothing else: verify -> insert (one
 autocommit statement) -> enqueue (coalesced: billing/nudge.py) -> 200. Everything that can be slow
@@ -16,7 +16,6 @@ from membership.billing import inbox, nudge
 from membership.config import Settings
 from membership.errors import ServiceUnavailable
 from membership.extensions import limiter
-from membership.staff.auth import staff_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("billing", __name__)
@@ -43,13 +42,3 @@ def _not_rate_limited() -> bool:
     events. A request filter, not `@limiter.exempt`: an exempt route still pays for the
     limiter resolving its limits on every request (about a tenth of this route's CPU)."""
     return request.endpoint == "billing.stripe_webhook"
-
-
-@bp.get("/api/staff/webhook-events")
-@staff_required
-def staff_webhook_events() -> Response:
-    """Events staff must look at (dead by default), newest first."""
-    status = request.args.get("status", "dead")
-    limit = request.args.get("limit", "100")
-    rows = inbox.list_events(status, limit)
-    return jsonify(events=rows, status=status, count=len(rows))

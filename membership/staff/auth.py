@@ -31,6 +31,11 @@ def bearer_staff() -> StaffUser:
     return staff
 
 
+def require_staff() -> None:
+    """Any enabled staff role (the guard of read-only staff operations)."""
+    bearer_staff()
+
+
 def require_admin() -> None:
     if bearer_staff().role is not StaffRole.ADMIN:
         raise Forbidden("This needs the admin role.")

@@ -1,4 +1,7 @@
-"""Staff API (bearer token, admin role): complimentary memberships and gift memberships."""
+"""Staff API (bearer token): complimentary memberships and gift memberships (admin role).
+
+Both staff security schemes live here; other domains' staff operations (the webhook
+inbox: billing/staff_views.py) use them."""
 
 from __future__ import annotations
 
@@ -7,13 +10,17 @@ from flask import Blueprint
 from membership.api import operation, register_security
 from membership.extensions import db
 from membership.staff import comps
-from membership.staff.auth import current_staff, require_admin
+from membership.staff.auth import current_staff, require_admin, require_staff
 from membership.staff.schemas import CompIn, CompOut, CompsOut, CompsQuery, GiftOut, GiftsOut, GiftsQuery
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/staff")
 STAFF = "staffBearer"
 register_security(STAFF, {"type": "http", "scheme": "bearer", "description": "A staff API token (admin role)."},
                   require_admin)
+STAFF_ANY_ROLE = "staffBearerAnyRole"
+register_security(STAFF_ANY_ROLE, {"type": "http", "scheme": "bearer",
+                                   "description": "A staff API token (any role: admin, finance, ...)."},
+                  require_staff)
 
 
 @operation(bp, "/comps", "POST", summary="Grant a complimentary membership", tag="staff", body=CompIn,

@@ -63,6 +63,7 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
     """Every registered operation (importing the blueprints registers them), positive and,
     when it takes any input, negative (invalid data must be a documented 4xx)."""
     import membership.billing.reader_views
+    import membership.billing.staff_views
     import membership.readers.views
     import membership.staff.views  # noqa: F401
     from membership.api import REGISTRY
