@@ -65,7 +65,10 @@ def test_async_payment_failed_marks_the_rows_failed(client: Any, stripe_sim: Any
 
 
 def test_async_payment_failed_tells_the_reader_once(app: Any, client: Any, stripe_sim: Any) -> None:
-    """The reader left Checkout believing they had paid; the bank debit bounced later."""
+    """The reader left Checkout believing they had paid; the bank debit bounced later.
+
+    stripe_sim has no bank debits, so this test signs the event itself; the session the
+    handler re-fetches (amount, customer) is the simulator's."""
     reader = make_reader()
     session = _session(reader.id, sim_customer(reader).id)
     _local_rows(reader.id, session.id)
