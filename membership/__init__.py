@@ -68,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from membership.mail.cli import bp as mail_cli_bp
     from membership.mail.views import bp as mail_bp
     from membership.newsletters.views import bp as newsletters_bp
+    from membership.reports.cli import bp as fx_cli_bp
+    from membership.reports.views import bp as reports_bp
     from membership.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -79,6 +81,8 @@ def _register_blueprints(app: Flask) -> None:
     register_reader_blueprints(app)
     app.register_blueprint(billing_bp)
     app.register_blueprint(billing_cli_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(fx_cli_bp)
 
 
 def _register_cli(app: Flask) -> None:

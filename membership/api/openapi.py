@@ -74,6 +74,7 @@ def _operation(op: Operation, keys: dict[Any, Any],
     ok: dict[str, Any] = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": keys[(op.response, "serialization")]}}
+        ok["content"].update({media: {"schema": {"type": "string"}} for media in op.also_produces})
     responses: dict[str, Any] = {str(op.status): ok}
     for code in _error_codes(op):
         responses[str(code)] = {"description": REASONS.get(code, "Error"), "content": {

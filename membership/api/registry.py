@@ -65,6 +65,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     path_params: dict[str, str] = field(default_factory=dict)  # name -> "integer" | "string"
     description: str = ""
+    also_produces: tuple[str, ...] = ()  # e.g. ("text/csv",): the view returns a Response for those
 
 
 @dataclass
@@ -102,6 +103,7 @@ def operation(
     body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None, status: int = 200, security: str | None = None,
     errors: tuple[int, ...] = (), decorators: Sequence[Callable[[Callable[..., Any]], Callable[..., Any]]] = (),
+    also_produces: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `rule` on `bp` (which must have its url_prefix set at construction).
 
@@ -112,7 +114,7 @@ def operation(
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         path, path_params = _openapi_path(bp.url_prefix or "", rule)
         op = Operation(method.upper(), path, summary, tag, f"{bp.name}.{fn.__name__}", body, query, response,
-                       status, security, errors, path_params, (fn.__doc__ or "").strip())
+                       status, security, errors, path_params, (fn.__doc__ or "").strip(), also_produces)
         REGISTRY.add(op)
 
         @functools.wraps(fn)

@@ -1,0 +1,55 @@
+"""Converting money into a base currency from the stored rate table (`fx_rates`).
+
+REVENUE.md: store and compute in the original currency; convert in a separate layer
+from stored rates, and say which rates were used. A rate is the price of one unit of
+`currency` in `base_currency` on a date; a report uses the latest rate on or before
+the day it needs (outlet time zone), and refuses with a 422 naming the missing pair
+rather than guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+
+from membership.errors import DomainError
+from membership.extensions import db
+from membership.ledger.models import FxRate
+from membership.money import decimals
+
+
+class MissingRate(DomainError):
+    status, title, type_slug = 422, "Missing exchange rate", "missing-exchange-rate"
+
+
+@dataclass(frozen=True)
+class Rate:
+    on_date: date
+    currency: str
+    base_currency: str
+    rate: Decimal
+    source: str
+
+
+def rate_on(day: date, currency: str, base_currency: str) -> Rate:
+    """The latest stored rate on or before `day` (1 for the base currency itself)."""
+    if currency == base_currency:
+        return Rate(day, currency, base_currency, Decimal(1), "identity")
+    row = db.session.scalar(
+        select(FxRate).where(FxRate.currency == currency, FxRate.base_currency == base_currency,
+                             FxRate.on_date <= day).order_by(FxRate.on_date.desc()).limit(1))
+    if row is None:
+        raise MissingRate(f"no {currency}->{base_currency} rate on or before {day.isoformat()}; "
+                          f"load one with `flask fx import`")
+    return Rate(row.on_date, row.currency, row.base_currency, Decimal(row.rate), row.source)
+
+
+def convert_minor(amount_minor: int, rate: Rate) -> int:
+    """Minor units of `rate.currency` as minor units of the base, rounded half up
+    (currencies with 0, 2 or 3 decimals convert through their major units)."""
+    major = Decimal(amount_minor).scaleb(-decimals(rate.currency))
+    base_minor = (major * rate.rate).scaleb(decimals(rate.base_currency))
+    return int(base_minor.quantize(Decimal(1), rounding=ROUND_HALF_UP))

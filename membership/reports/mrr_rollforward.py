@@ -1,0 +1,113 @@
+"""MRR roll-forward (REVENUE.md report 4): MRR at the start of a period, each kind of
+movement during it and MRR at its end, per currency, so that start + movements = end
+to the cent; and, converted into a base currency, a separate FX line so that the
+converted start + converted movements + FX = converted end, also exactly.
+
+The period is [start, end) in whole days of the outlet's time zone. Amounts are net
+MRR (billing/discounts.py); discount MRR at both ends is shown beside it, so the
+full-price figure is their sum. Conversion: MRR at the start at the start day's rate,
+at the end at the end day's rate, each movement at its own day's rate (fx.py); the FX
+line is what is left, i.e. the effect of rates moving on the MRR held.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import func, select
+
+from membership.billing.models import SubscriptionEvent
+from membership.enums import MrrMovement, Stream
+from membership.extensions import db
+from membership.ledger.journal import local_date, outlet_zone
+from membership.reports.fx import Rate, convert_minor, rate_on
+
+NAME, VERSION = "mrr-rollforward", 1
+KINDS = tuple(k.value for k in MrrMovement if k is not MrrMovement.FX)
+
+
+@dataclass(frozen=True)
+class CurrencyRollForward:
+    currency: str
+    start_minor: int
+    movements: dict[str, int]  # every kind, zeros included
+    end_minor: int
+    discount_start_minor: int
+    discount_end_minor: int
+
+
+@dataclass(frozen=True)
+class ConvertedRollForward:
+    base_currency: str
+    start_minor: int
+    movements: dict[str, int]
+    fx_minor: int
+    end_minor: int
+    rates: list[Rate]
+
+
+@dataclass(frozen=True)
+class RollForward:
+    stream: Stream
+    start: date
+    end: date
+    currencies: list[CurrencyRollForward]
+    converted: ConvertedRollForward | None
+
+
+def roll_forward(stream: Stream, start: date, end: date, base_currency: str | None = None) -> RollForward:
+    start_at, end_at = _instant(start), _instant(end)
+    opening, closing = _held_before(stream, start_at), _held_before(stream, end_at)
+    rows = [(currency, kind, at, int(delta)) for currency, kind, at, delta in db.session.execute(
+        select(SubscriptionEvent.currency, SubscriptionEvent.kind, SubscriptionEvent.occurred_at,
+               SubscriptionEvent.mrr_delta_minor)
+        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= start_at,
+               SubscriptionEvent.occurred_at < end_at))]
+    moved: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    for currency, kind, _at, delta in rows:
+        moved[currency][kind.value] += delta
+    currencies = sorted(set(opening) | set(closing) | set(moved))
+    per_currency = [
+        CurrencyRollForward(c, opening.get(c, (0, 0))[0], dict(moved[c]), closing.get(c, (0, 0))[0],
+                            opening.get(c, (0, 0))[1], closing.get(c, (0, 0))[1])
+        for c in currencies
+    ]
+    converted = _convert(per_currency, rows, start, end, base_currency) if base_currency else None
+    return RollForward(stream, start, end, per_currency, converted)
+
+
+def _instant(day: date) -> datetime:
+    """Midnight at the start of `day` in the outlet's zone, as UTC."""
+    return datetime.combine(day, time(0), tzinfo=outlet_zone()).astimezone(UTC)
+
+
+def _held_before(stream: Stream, at: datetime) -> dict[str, tuple[int, int]]:
+    """Per currency: (MRR, discount MRR) from every movement before `at`."""
+    rows = db.session.execute(
+        select(SubscriptionEvent.currency, func.sum(SubscriptionEvent.mrr_delta_minor),
+               func.sum(SubscriptionEvent.discount_delta_minor))
+        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at < at)
+        .group_by(SubscriptionEvent.currency))
+    return {currency: (int(net or 0), int(discount or 0)) for currency, net, discount in rows}
+
+
+def _convert(per_currency: list[CurrencyRollForward], rows: list[tuple[str, MrrMovement, datetime, int]],
+             start: date, end: date, base: str) -> ConvertedRollForward:
+    used: dict[tuple[date, str], Rate] = {}
+
+    def rate(day: date, currency: str) -> Rate:
+        if (day, currency) not in used:
+            used[(day, currency)] = rate_on(day, currency, base)
+        return used[(day, currency)]
+
+    movements = dict.fromkeys(KINDS, 0)
+    for currency, kind, at, delta in rows:
+        movements[kind.value] += convert_minor(delta, rate(local_date(at), currency))
+    opening = sum(convert_minor(c.start_minor, rate(start, c.currency)) for c in per_currency)
+    closing = sum(convert_minor(c.end_minor, rate(end, c.currency)) for c in per_currency)
+    fx = closing - opening - sum(movements.values())
+    rates = sorted({(r.on_date, r.currency): r for r in used.values() if r.currency != base}.values(),
+                   key=lambda r: (r.currency, r.on_date))
+    return ConvertedRollForward(base, opening, movements, fx, closing, rates)

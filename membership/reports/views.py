@@ -1,0 +1,44 @@
+"""Staff API for finance reports: any staff role reads them (they change nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response
+
+from membership.api import operation
+from membership.enums import Stream
+from membership.reports import mrr_rollforward
+from membership.reports.csv_out import csv_response
+from membership.reports.schemas import RollForwardOut, RollForwardQuery
+from membership.staff.views import STAFF_ANY_ROLE
+
+bp = Blueprint("reports_api", __name__, url_prefix="/api/staff/reports")
+
+
+@operation(bp, "/mrr-rollforward", "GET", summary="MRR roll-forward: start, movements, FX, end",
+           tag="reports", query=RollForwardQuery, response=RollForwardOut, security=STAFF_ANY_ROLE,
+           also_produces=("text/csv",))
+def mrr_roll_forward(query: RollForwardQuery) -> RollForwardOut | Response:
+    """Per currency start + movements = end exactly; with `base_currency`, converted at
+    the stored rates (422 if one is missing) with the FX line that closes the gap."""
+    report = mrr_rollforward.roll_forward(Stream(query.stream), query.start, query.end, query.base_currency)
+    if query.format == "csv":
+        return csv_response(mrr_rollforward.NAME, mrr_rollforward.VERSION, query.start, query.end,
+                            ("currency", "line", "amount_minor"), _csv_rows(report))
+    return RollForwardOut(report=mrr_rollforward.NAME, version=mrr_rollforward.VERSION, **asdict(report))
+
+
+def _csv_rows(report: mrr_rollforward.RollForward) -> list[tuple[Any, ...]]:
+    """Lines in roll-forward order per currency, then the converted block (if asked)."""
+    rows: list[tuple[Any, ...]] = []
+    for c in report.currencies:
+        rows += [(c.currency, "start", c.start_minor), *((c.currency, k, v) for k, v in c.movements.items()),
+                 (c.currency, "end", c.end_minor)]
+    if report.converted is not None:
+        v = report.converted
+        base = f"{v.base_currency} (converted)"
+        rows += [(base, "start", v.start_minor), *((base, k, a) for k, a in v.movements.items()),
+                 (base, "fx", v.fx_minor), (base, "end", v.end_minor)]
+    return rows
