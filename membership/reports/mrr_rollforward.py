@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
-from membership.billing.models import SubscriptionEvent
+from membership.billing.models import Subscription, SubscriptionEvent
 from membership.enums import MrrMovement, Stream
 from membership.extensions import db
 from membership.ledger.journal import local_date, outlet_zone
+from membership.readers.models import Reader
 from membership.reports.fx import Rate, convert_minor, rate_on
 
 NAME, VERSION = "mrr-rollforward", 1
@@ -76,6 +77,40 @@ def roll_forward(stream: Stream, start: date, end: date, base_currency: str | No
     ]
     converted = _convert(per_currency, rows, start, end, base_currency) if base_currency else None
     return RollForward(stream, start, end, per_currency, converted)
+
+
+@dataclass(frozen=True)
+class MovementLine:
+    """One movement behind a roll-forward number, with the reader it belongs to."""
+
+    occurred_at: datetime
+    kind: str
+    currency: str
+    mrr_delta_minor: int
+    discount_delta_minor: int
+    reader_id: int
+    email: str
+    subscription_id: int
+    stripe_subscription_id: str
+
+
+def movements(stream: Stream, start: date, end: date, kind: MrrMovement | None = None,
+              currency: str | None = None, limit: int = 10_000) -> list[MovementLine]:
+    """The drill-down: the movements of [start, end) (optionally one kind / currency),
+    oldest first; per kind and currency they sum to the roll-forward's figure."""
+    query = (select(SubscriptionEvent, Reader.email, Subscription.stripe_subscription_id)
+             .join(Reader, Reader.id == SubscriptionEvent.reader_id)
+             .join(Subscription, Subscription.id == SubscriptionEvent.subscription_id)
+             .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= _instant(start),
+                    SubscriptionEvent.occurred_at < _instant(end)))
+    if kind is not None:
+        query = query.where(SubscriptionEvent.kind == kind)
+    if currency is not None:
+        query = query.where(SubscriptionEvent.currency == currency)
+    query = query.order_by(SubscriptionEvent.occurred_at, SubscriptionEvent.id).limit(limit)
+    return [MovementLine(e.occurred_at, e.kind.value, e.currency, e.mrr_delta_minor, e.discount_delta_minor,
+                         e.reader_id, email, e.subscription_id, stripe_id)
+            for e, email, stripe_id in db.session.execute(query)]
 
 
 def _instant(day: date) -> datetime:

@@ -2,30 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from membership.api import ApiModel
+from membership.enums import MrrMovement
 
 MAX_DAYS = 3 * 366 + 31  # three years and a month: the reports' speed bar (REVENUE.md)
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-class RollForwardQuery(ApiModel):
+class PeriodQuery(ApiModel):
+    """[start, end) in whole days of the outlet's time zone, JSON or CSV."""
+
     start: date = Field(description="First day of the period (outlet time zone).")
     end: date = Field(description="The day after the period (exclusive).")
-    stream: Literal["membership", "recurring_donation"] = "membership"
-    base_currency: CurrencyCode | None = Field(default=None, description="Also convert, with an FX line.")
     format: Literal["json", "csv"] = "json"
 
     @model_validator(mode="after")
-    def _period(self) -> RollForwardQuery:
+    def _period(self) -> PeriodQuery:
         if not 0 < (self.end - self.start).days <= MAX_DAYS:
             raise ValueError(f"end must be after start, and at most {MAX_DAYS} days later")
         return self
+
+
+RecurringStream = Literal["membership", "recurring_donation"]
+
+
+class RollForwardQuery(PeriodQuery):
+    stream: RecurringStream = "membership"
+    base_currency: CurrencyCode | None = Field(default=None, description="Also convert, with an FX line.")
+
+
+class MovementsQuery(PeriodQuery):
+    stream: RecurringStream = "membership"
+    kind: MrrMovement | None = None
+    currency: CurrencyCode | None = None
+    limit: int = Field(default=10_000, ge=1, le=100_000)
+
+
+class MovementOut(BaseModel):
+    occurred_at: datetime
+    kind: str
+    currency: str
+    mrr_delta_minor: int
+    discount_delta_minor: int
+    reader_id: int
+    email: str
+    subscription_id: int
+    stripe_subscription_id: str
+
+
+class MovementsOut(BaseModel):
+    report: str
+    version: int
+    start: date
+    end: date
+    movements: list[MovementOut]
+    count: int
+    truncated: bool
 
 
 class CurrencyRollForwardOut(BaseModel):

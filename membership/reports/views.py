@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from dataclasses import fields as fields_of
 from typing import Any
 
 from flask import Blueprint, Response
@@ -11,7 +12,7 @@ from membership.api import operation
 from membership.enums import Stream
 from membership.reports import mrr_rollforward
 from membership.reports.csv_out import csv_response
-from membership.reports.schemas import RollForwardOut, RollForwardQuery
+from membership.reports.schemas import MovementOut, MovementsOut, MovementsQuery, RollForwardOut, RollForwardQuery
 from membership.staff.views import STAFF_ANY_ROLE
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/staff/reports")
@@ -28,6 +29,23 @@ def mrr_roll_forward(query: RollForwardQuery) -> RollForwardOut | Response:
         return csv_response(mrr_rollforward.NAME, mrr_rollforward.VERSION, query.start, query.end,
                             ("currency", "line", "amount_minor"), _csv_rows(report))
     return RollForwardOut(report=mrr_rollforward.NAME, version=mrr_rollforward.VERSION, **asdict(report))
+
+
+@operation(bp, "/mrr-movements", "GET", summary="The MRR movements behind a roll-forward figure",
+           tag="reports", query=MovementsQuery, response=MovementsOut, security=STAFF_ANY_ROLE,
+           also_produces=("text/csv",))
+def mrr_movements(query: MovementsQuery) -> MovementsOut | Response:
+    """Oldest first, with the reader; `truncated` when `limit` cut the list."""
+    lines = mrr_rollforward.movements(Stream(query.stream), query.start, query.end, query.kind, query.currency,
+                                      query.limit + 1)
+    truncated, lines = len(lines) > query.limit, lines[:query.limit]
+    if query.format == "csv":
+        fields = [f.name for f in fields_of(mrr_rollforward.MovementLine)]
+        return csv_response("mrr-movements", mrr_rollforward.VERSION, query.start, query.end, fields,
+                            ([getattr(line, f) for f in fields] for line in lines))
+    return MovementsOut(report="mrr-movements", version=mrr_rollforward.VERSION, start=query.start, end=query.end,
+                        movements=[MovementOut(**asdict(line)) for line in lines], count=len(lines),
+                        truncated=truncated)
 
 
 def _csv_rows(report: mrr_rollforward.RollForward) -> list[tuple[Any, ...]]:

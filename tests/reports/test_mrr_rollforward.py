@@ -121,3 +121,20 @@ def test_a_missing_rate_or_a_bad_period_is_a_422_problem(client: Any, march: Non
     for query in ("start=2026-03-01&end=2026-03-01", "start=2026-03-01", "start=x&end=2026-04-01",
                   "start=2020-01-01&end=2026-01-01", "start=2026-03-01&end=2026-04-01&stream=other"):
         assert client.get(f"/api/staff/reports/mrr-rollforward?{query}", headers=headers).status_code == 422, query
+
+
+def test_the_drill_down_lists_the_readers_behind_each_figure(client: Any, march: None) -> None:
+    headers = _finance(client)
+    base = "/api/staff/reports/mrr-movements?start=2026-03-01&end=2026-04-01"
+    new = client.get(base + "&kind=new", headers=headers).get_json()
+    assert [(m["currency"], m["mrr_delta_minor"]) for m in new["movements"]] == [("EUR", 900), ("USD", 500)]
+    assert all(m["email"] and m["stripe_subscription_id"].startswith("sub_") for m in new["movements"])
+    every = client.get(base, headers=headers).get_json()
+    report = roll_forward(Stream.MEMBERSHIP, MARCH, APRIL)
+    for c in report.currencies:
+        assert sum(m["mrr_delta_minor"] for m in every["movements"] if m["currency"] == c.currency) \
+            == sum(c.movements.values())
+    one = client.get(base + "&currency=USD&limit=1", headers=headers).get_json()
+    assert (one["count"], one["truncated"], one["movements"][0]["kind"]) == (1, True, "new")
+    rows = list(csv.reader(io.StringIO(client.get(base + "&format=csv", headers=headers).get_data(as_text=True))))
+    assert rows[0][:4] == ["occurred_at", "kind", "currency", "mrr_delta_minor"] and len(rows) == 1 + 4
