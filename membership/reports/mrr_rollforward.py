@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from membership.billing.models import Subscription, SubscriptionEvent
 from membership.enums import MrrMovement, Stream
 from membership.extensions import db
-from membership.ledger.journal import local_date, outlet_zone
+from membership.ledger.journal import local_date
 from membership.readers.models import Reader
 from membership.reports.fx import Rate, convert_minor, rate_on
+from membership.reports.periods import day_start
 
 NAME, VERSION = "mrr-rollforward", 1
 KINDS = tuple(k.value for k in MrrMovement if k is not MrrMovement.FX)
@@ -59,7 +60,7 @@ class RollForward:
 
 
 def roll_forward(stream: Stream, start: date, end: date, base_currency: str | None = None) -> RollForward:
-    start_at, end_at = _instant(start), _instant(end)
+    start_at, end_at = day_start(start), day_start(end)
     opening, closing = _held_before(stream, start_at), _held_before(stream, end_at)
     rows = [(currency, kind, at, int(delta)) for currency, kind, at, delta in db.session.execute(
         select(SubscriptionEvent.currency, SubscriptionEvent.kind, SubscriptionEvent.occurred_at,
@@ -101,8 +102,8 @@ def movements(stream: Stream, start: date, end: date, kind: MrrMovement | None =
     query = (select(SubscriptionEvent, Reader.email, Subscription.stripe_subscription_id)
              .join(Reader, Reader.id == SubscriptionEvent.reader_id)
              .join(Subscription, Subscription.id == SubscriptionEvent.subscription_id)
-             .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= _instant(start),
-                    SubscriptionEvent.occurred_at < _instant(end)))
+             .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= day_start(start),
+                    SubscriptionEvent.occurred_at < day_start(end)))
     if kind is not None:
         query = query.where(SubscriptionEvent.kind == kind)
     if currency is not None:
@@ -111,11 +112,6 @@ def movements(stream: Stream, start: date, end: date, kind: MrrMovement | None =
     return [MovementLine(e.occurred_at, e.kind.value, e.currency, e.mrr_delta_minor, e.discount_delta_minor,
                          e.reader_id, email, e.subscription_id, stripe_id)
             for e, email, stripe_id in db.session.execute(query)]
-
-
-def _instant(day: date) -> datetime:
-    """Midnight at the start of `day` in the outlet's zone, as UTC."""
-    return datetime.combine(day, time(0), tzinfo=outlet_zone()).astimezone(UTC)
 
 
 def _held_before(stream: Stream, at: datetime) -> dict[str, tuple[int, int]]:

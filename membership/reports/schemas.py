@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -100,3 +100,42 @@ class RollForwardOut(BaseModel):
     end: date
     currencies: list[CurrencyRollForwardOut]
     converted: ConvertedRollForwardOut | None
+
+
+class PayoutRowOut(BaseModel):
+    stripe_payout_id: str
+    arrival_date: date | None
+    status: str
+    currency: str
+    amount_minor: int
+    lines_net_minor: int
+    difference_minor: int
+    reconciled: bool
+    mismatch_note: str | None
+    line_count: int
+    net_by_stream: dict[str, int]
+
+
+class PayoutsOut(BaseModel):
+    report: str
+    version: int
+    start: date
+    end: date
+    payouts: list[PayoutRowOut]
+    count: int
+
+
+class SectionOut(BaseModel):
+    count: int
+    items: list[dict[str, Any]]
+
+
+class ExceptionsOut(BaseModel):
+    report: str
+    version: int
+    generated_at: datetime
+    failed_payments: SectionOut
+    open_disputes: SectionOut
+    unreconciled_payouts: SectionOut
+    unattributed_payout_lines: SectionOut
+    dead_webhook_events: SectionOut
