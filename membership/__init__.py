@@ -69,7 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from membership.mail.views import bp as mail_bp
     from membership.newsletters.views import bp as newsletters_bp
     from membership.reports.cli import bp as fx_cli_bp
-    from membership.reports.views import bp as reports_bp
+    from membership.reports.routes import bp as reports_bp
     from membership.web.views import bp as web_bp
 
     app.register_blueprint(web_bp)

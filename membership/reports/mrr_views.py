@@ -1,4 +1,4 @@
-"""Staff API for finance reports: any staff role reads them (they change nothing)."""
+"""MRR roll-forward and its drill-down, as operations (JSON or CSV, any staff role)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,15 @@ from dataclasses import asdict
 from dataclasses import fields as fields_of
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
 from membership.api import operation
-from membership.db import utcnow
 from membership.enums import Stream
-from membership.reports import exceptions, mrr_rollforward, payouts
+from membership.reports import mrr_rollforward
+from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
-from membership.reports.schemas import (
-    ExceptionsOut,
-    MovementOut,
-    MovementsOut,
-    MovementsQuery,
-    PayoutRowOut,
-    PayoutsOut,
-    PeriodQuery,
-    RollForwardOut,
-    RollForwardQuery,
-)
+from membership.reports.schemas import MovementOut, MovementsOut, MovementsQuery, RollForwardOut, RollForwardQuery
 from membership.staff.views import STAFF_ANY_ROLE
-
-bp = Blueprint("reports_api", __name__, url_prefix="/api/staff/reports")
 
 
 @operation(bp, "/mrr-rollforward", "GET", summary="MRR roll-forward: start, movements, FX, end",
@@ -57,32 +45,6 @@ def mrr_movements(query: MovementsQuery) -> MovementsOut | Response:
     return MovementsOut(report="mrr-movements", version=mrr_rollforward.VERSION, start=query.start, end=query.end,
                         movements=[MovementOut(**asdict(line)) for line in lines], count=len(lines),
                         truncated=truncated)
-
-
-@operation(bp, "/payouts", "GET", summary="Payout reconciliation: each payout's lines by stream",
-           tag="reports", query=PeriodQuery, response=PayoutsOut, security=STAFF_ANY_ROLE,
-           also_produces=("text/csv",))
-def payout_reconciliation(query: PeriodQuery) -> PayoutsOut | Response:
-    """Payouts arriving in the period; `difference_minor` is lines minus amount (0 when reconciled)."""
-    rows = payouts.payouts(query.start, query.end)
-    if query.format == "csv":
-        head = ["stripe_payout_id", "arrival_date", "status", "currency", "amount_minor", "lines_net_minor",
-                "difference_minor", "reconciled", "line_count", *payouts.COLUMNS, "mismatch_note"]
-        return csv_response(payouts.NAME, payouts.VERSION, query.start, query.end, head, (
-            [r.stripe_payout_id, r.arrival_date, r.status, r.currency, r.amount_minor, r.lines_net_minor,
-             r.difference_minor, r.reconciled, r.line_count, *(r.net_by_stream[c] for c in payouts.COLUMNS),
-             r.mismatch_note or ""] for r in rows))
-    return PayoutsOut(report=payouts.NAME, version=payouts.VERSION, start=query.start, end=query.end,
-                      payouts=[PayoutRowOut(**asdict(r)) for r in rows], count=len(rows))
-
-
-@operation(bp, "/exceptions", "GET", summary="What finance should look at now", tag="reports",
-           response=ExceptionsOut, security=STAFF_ANY_ROLE)
-def exception_report() -> ExceptionsOut:
-    """Failed renewals, open disputes, unreconciled payouts, unattributed payout lines and
-    dead webhook events; each list is capped at 500 and carries its full count."""
-    found = exceptions.exceptions()
-    return ExceptionsOut(report=exceptions.NAME, version=exceptions.VERSION, generated_at=utcnow(), **asdict(found))
 
 
 def _csv_rows(report: mrr_rollforward.RollForward) -> list[tuple[Any, ...]]:

@@ -1,0 +1,10 @@
+"""The reports API: importing this module registers every report's operations on the
+blueprint the app registers. Any staff role reads reports (they change nothing).
+One `*_views` module per report; add its import here."""
+
+from __future__ import annotations
+
+from membership.reports import exceptions_views, mrr_views, payouts_views  # noqa: F401  (they register)
+from membership.reports.blueprint import bp
+
+__all__ = ["bp"]
