@@ -1,4 +1,6 @@
-"""HTTP for newsletters: the staff JSON API, one-click unsubscribe, mail-event webhook.
+"""HTTP for newsletters that is not the staff JSON API: one-click unsubscribe and the
+mail-event webhook (neither speaks the JSON-API contract: a form post and a provider's
+payload). The staff API is in staff_views.py, on the operation registry.
 
 `/u/<token>`: GET shows a page and changes nothing (mail scanners follow links);
 POST (the RFC 8058 one-click body `List-Unsubscribe=One-Click`, or the page's form)
@@ -7,127 +9,17 @@ unsubscribes with no login and no redirect, answering 200.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from pydantic import BaseModel, ValidationError
 
 from membership.errors import InvalidInput, NotFound, Unauthorized
 from membership.extensions import db
-from membership.newsletters import campaigns, services
-from membership.newsletters.deliveries import status_counts
-from membership.newsletters.models import Campaign, Newsletter
-from membership.newsletters.schemas import CampaignIn, NewsletterIn, ScheduleIn
+from membership.newsletters import services
+from membership.newsletters.models import Newsletter
 from membership.newsletters.unsubscribe import read_token
-from membership.queue import enqueue_after_commit
-from membership.staff.auth import staff_required
 
 bp = Blueprint("newsletters", __name__, template_folder="templates")
-F = TypeVar("F", bound=Callable[..., Any])
-M = TypeVar("M", bound=BaseModel)
-START_TASK = "workers.tasks.newsletters.start_campaign"
-SEND_TASK = "workers.tasks.newsletters.send_chunk"
-
-
-def _body(model: type[M]) -> M:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("the body does not validate", errors=errors) from None
-
-
-def _campaign_json(campaign: Campaign) -> dict[str, Any]:
-    return {
-        "id": campaign.id, "newsletter_id": campaign.newsletter_id, "subject": campaign.subject,
-        "segment": campaign.segment.value, "segment_plan_id": campaign.segment_plan_id,
-        "status": campaign.status.value,
-        "scheduled_at": campaign.scheduled_at.isoformat() if campaign.scheduled_at else None,
-        "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
-        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
-        "deliveries": status_counts(campaign.id),
-    }
-
-
-# --- staff API ---------------------------------------------------------------------------
-
-@bp.get("/api/staff/newsletters")
-@staff_required
-def list_newsletters() -> Response:
-    rows = db.session.scalars(db.select(Newsletter).order_by(Newsletter.id)).all()
-    return jsonify(data=[{"id": n.id, "slug": n.slug, "name": n.name, "active": n.active} for n in rows])
-
-
-@bp.post("/api/staff/newsletters")
-@staff_required
-def create_newsletter() -> tuple[Response, int]:
-    body = _body(NewsletterIn)
-    newsletter = campaigns.create_newsletter(body.slug, body.name, body.description)
-    db.session.commit()
-    return jsonify(id=newsletter.id, slug=newsletter.slug, name=newsletter.name), 201
-
-
-@bp.post("/api/staff/campaigns")
-@staff_required
-def create_campaign() -> tuple[Response, int]:
-    body = _body(CampaignIn)
-    campaign = campaigns.create_campaign(body.newsletter_id, body.subject, body.body_html, body.body_text,
-                                         body.segment, body.segment_plan_id)
-    db.session.commit()
-    return jsonify(_campaign_json(campaign)), 201
-
-
-@bp.get("/api/staff/campaigns/<int:campaign_id>")
-@staff_required
-def campaign_status(campaign_id: int) -> Response:
-    return jsonify(_campaign_json(campaigns.get_campaign(campaign_id)))
-
-
-@bp.post("/api/staff/campaigns/<int:campaign_id>/schedule")
-@staff_required
-def schedule_campaign(campaign_id: int) -> Response:
-    body = _body(ScheduleIn)
-    campaign = campaigns.schedule(campaign_id, body.scheduled_at)
-    if campaign.scheduled_at is not None and campaigns.is_due(campaign):
-        from flask import current_app
-
-        enqueue_after_commit(current_app.extensions["celery"].signature(START_TASK), campaign_id)
-    db.session.commit()
-    return jsonify(_campaign_json(campaign))
-
-
-def _simple(action: Callable[[int], Campaign]) -> Callable[[int], Response]:
-    def view(campaign_id: int) -> Response:
-        campaign = action(campaign_id)
-        db.session.commit()
-        return jsonify(_campaign_json(campaign))
-
-    return view
-
-
-def _resume(campaign_id: int) -> Campaign:
-    """Resuming restarts the senders at once (the sweeper would, but only within a minute)."""
-    from flask import current_app
-
-    from membership.newsletters.tuning import int_knob
-
-    campaign = campaigns.resume(campaign_id)
-    task = current_app.extensions["celery"].signature(SEND_TASK)
-    for _ in range(int_knob("NEWSLETTER_SENDERS")):
-        enqueue_after_commit(task, campaign_id)
-    return campaign
-
-
-for _name, _action in (("unschedule", campaigns.unschedule), ("pause", campaigns.pause),
-                       ("resume", _resume), ("cancel", campaigns.cancel)):
-    bp.add_url_rule(f"/api/staff/campaigns/<int:campaign_id>/{_name}", f"{_name}_campaign",
-                    staff_required(_simple(_action)), methods=["POST"])
 
 
 # --- one-click unsubscribe ---------------------------------------------------------------

@@ -11,10 +11,11 @@ def register_reader_blueprints(app: Flask) -> None:
     from membership.billing.catalog import bp as catalog_bp
     from membership.billing.reader_views import bp as billing_api_bp
     from membership.billing.staff_views import bp as billing_staff_api_bp
+    from membership.newsletters.staff_views import bp as newsletters_staff_api_bp
     from membership.readers.pages import bp as reader_pages_bp
     from membership.readers.views import bp as readers_api_bp
     from membership.staff.views import bp as staff_api_bp
 
     for bp in (api_bp, readers_api_bp, billing_api_bp, catalog_bp, reader_pages_bp, staff_api_bp,
-               billing_staff_api_bp):
+               billing_staff_api_bp, newsletters_staff_api_bp):
         app.register_blueprint(bp)

@@ -64,6 +64,8 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
     when it takes any input, negative (invalid data must be a documented 4xx)."""
     import membership.billing.reader_views
     import membership.billing.staff_views
+    import membership.mail.views
+    import membership.newsletters.staff_views
     import membership.readers.views
     import membership.staff.views  # noqa: F401
     from membership.api import REGISTRY

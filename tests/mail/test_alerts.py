@@ -49,7 +49,7 @@ def test_closing_window_alerts_once_with_error_log_and_audit_row(
 def test_staff_endpoint_lists_closing_windows_behind_a_bearer_token(client: FlaskClient, db_session: Any) -> None:
     stuck = _renewal("endpoint", DAY)
     _, token = create_staff_user("ops@example.org", StaffRole.ADMIN)
-    db_session.flush()
+    db_session.commit()  # a refused request (the 401s below) rolls back what is uncommitted
     assert client.get("/api/staff/notice-alerts").status_code == 401
     bad = client.get("/api/staff/notice-alerts", headers={"Authorization": "Bearer stf_nope"})
     assert bad.status_code == 401 and bad.mimetype == "application/problem+json"
@@ -61,3 +61,19 @@ def test_staff_endpoint_lists_closing_windows_behind_a_bearer_token(client: Flas
     raise_alerts(utcnow())
     again = client.get("/api/staff/notice-alerts", headers={"Authorization": f"Bearer {token}"})
     assert again.get_json()["alerts"][0]["alerted"] is True
+
+
+def test_staff_endpoint_is_a_documented_operation_for_any_role(client: FlaskClient, db_session: Any) -> None:
+    op = client.get("/api/openapi.json").get_json()["paths"]["/api/staff/notice-alerts"]["get"]
+    assert op["security"] == [{"staffBearerAnyRole": []}]
+    assert {"200", "401", "403"} <= set(op["responses"])
+    _renewal("finance", -DAY, NoticeStatus.FAILED)
+    _, token = create_staff_user("finance@example.org", StaffRole.FINANCE)
+    db_session.commit()
+    body = client.get("/api/staff/notice-alerts", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert set(body) == {"generated_at", "alerts"} and body["generated_at"].endswith("+00:00")
+    [alert] = body["alerts"]
+    assert set(alert) == {"notice_id", "kind", "email", "reader_id", "status", "due_at", "window_closes_at",
+                          "window_closed", "attempts", "last_error", "alerted"}
+    assert alert["window_closed"] is True and alert["status"] == "failed"
+    assert alert["due_at"].endswith("+00:00") and alert["window_closes_at"].endswith("+00:00")  # as before

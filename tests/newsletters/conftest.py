@@ -55,5 +55,5 @@ def staff_token(db_session: Any) -> str:
     from membership.staff.services import create_staff_user
 
     _, token = create_staff_user("editor@example.org", StaffRole.ADMIN)
-    db.session.flush()
+    db.session.commit()  # a refused API request rolls back what is uncommitted (the registry)
     return token

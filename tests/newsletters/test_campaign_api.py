@@ -22,6 +22,7 @@ def test_staff_token_required(client: Any) -> None:
 
 def test_create_validate_and_walk_the_state_machine(client: Any, staff_token: str) -> None:
     newsletter = make_newsletter()
+    db.session.commit()  # a refused request rolls back what is uncommitted
     bad = client.post("/api/staff/campaigns", json={"newsletter_id": newsletter.id}, headers=_auth(staff_token))
     assert bad.status_code == 422
     assert client.post("/api/staff/campaigns", json=[1], headers=_auth(staff_token)).status_code == 422
