@@ -4,7 +4,15 @@ One `*_views` module per report; add its import here."""
 
 from __future__ import annotations
 
-from membership.reports import exceptions_views, mrr_views, payouts_views  # noqa: F401  (they register)
+from membership.reports import (  # noqa: F401  (they register)
+    accounting_views,
+    cash_views,
+    deferred_views,
+    donors_views,
+    exceptions_views,
+    mrr_views,
+    payouts_views,
+)
 from membership.reports.blueprint import bp
 
 __all__ = ["bp"]

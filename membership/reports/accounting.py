@@ -1,0 +1,251 @@
+"""Accounting exports (REVENUE.md report 7): the journal, as QuickBooks Online and Xero
+import it.
+
+What is exported: every journal transaction whose `period` (the accounting month it
+posts to) falls in [start, end), one exported journal per transaction, one line per
+ledger entry in the asked currency. Periods are whole months (the schema refuses a
+start or end that is not a first of month) because `period` is a month: a day range
+would either split a month or silently widen to whole months.
+
+One file is one currency. QuickBooks Online and Xero journals are single-currency
+(a foreign-currency journal needs the multicurrency feature and an exchange rate per
+journal, which we do not have to give), and our groups balance per currency, so each
+journal's lines in one currency balance on their own. Amounts are major units with
+the currency's decimals (`membership.money.decimals`): 2500 USD is `25.00`, 500 JPY
+is `500`.
+
+Journal date: the outlet-local date of the event, unless the event's month was closed
+when it posted (then `period` is a later month): then the first day of `period`, so the
+accounting system books it in the open month our ledger booked it in and does not try
+to write into a month finance has locked there too.
+
+Accounts: `DEFAULT_CHART` maps our `Account` chart to names (QuickBooks matches on
+name) and codes (Xero matches on code). Revenue, contra-revenue, deferred revenue and
+fee accounts are split by the entry's stream so finance sees memberships and each kind
+of donation apart: as QuickBooks sub-accounts (`Donation Revenue:Recurring Donations`,
+QuickBooks' own `Parent:Child` form) with codes base + 1..4 (4102). Stripe clearing and
+bank are real single balances and are not split. Settings can replace any account's
+mapping: `extra["accounting_accounts"] = {"donation_revenue": {"name": "Gifts", "code":
+"4500", "streams": {"recurring_donation": {"name": "Gifts:Monthly", "code": "4510"}}}}`.
+A replaced account is split only by the `streams` it lists (others post to it unsplit);
+a missing name or code keeps the default's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from membership.enums import Stream
+from membership.errors import DomainError
+from membership.extensions import db
+from membership.ledger.journal import local_date, month_of
+from membership.ledger.models import Account, JournalTransaction, LedgerEntry
+from membership.money import decimals
+from membership.readers.models import Reader
+
+NAME, VERSION = "journal-export", 1
+QUICKBOOKS_HEADER: tuple[str, ...] = ("Journal No", "Journal Date", "Account Name", "Debits", "Credits", "Description", "Name")
+XERO_HEADER: tuple[str, ...] = ("Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount")
+XERO_TAX_RATE = "Tax Exempt"  # journal lines move money between our own accounts: no sales tax on them
+
+
+class AccountMappingInvalid(DomainError):
+    """`accounting_accounts` in settings is malformed: the server's configuration, not the request."""
+
+    status, title, type_slug = 500, "Account mapping misconfigured", "account-mapping-invalid"
+
+
+class UnbalancedExport(DomainError):
+    """A journal's lines do not balance in the currency: the import would reject it."""
+
+    status, title, type_slug = 409, "Unbalanced journal", "unbalanced-journal"
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class AccountMapping:
+    """One account's export name/code and, per stream, the sub-account it splits into."""
+
+    base: AccountRef
+    streams: Mapping[Stream, AccountRef]
+
+    def ref(self, stream: Stream | None) -> AccountRef:
+        return self.streams.get(stream, self.base) if stream is not None else self.base
+
+
+STREAM_SUFFIX = {Stream.MEMBERSHIP: (1, "Memberships"), Stream.RECURRING_DONATION: (2, "Recurring Donations"),
+                 Stream.ONE_TIME_DONATION: (3, "One-time Donations"), Stream.OTHER: (4, "Other")}
+UNSPLIT = frozenset({Account.STRIPE_CLEARING, Account.BANK})
+_DEFAULT_REFS = {
+    Account.BANK: AccountRef("Bank", "1000"),
+    Account.STRIPE_CLEARING: AccountRef("Stripe Clearing", "1010"),
+    Account.DEFERRED_REVENUE: AccountRef("Deferred Revenue", "2400"),
+    Account.MEMBERSHIP_REVENUE: AccountRef("Membership Revenue", "4000"),
+    Account.DONATION_REVENUE: AccountRef("Donation Revenue", "4100"),
+    Account.OTHER_REVENUE: AccountRef("Other Revenue", "4200"),
+    Account.REFUNDS: AccountRef("Refunds", "4900"),
+    Account.CHARGEBACKS: AccountRef("Chargebacks", "4910"),
+    Account.PROCESSOR_FEES: AccountRef("Processor Fees", "6100"),
+    Account.DISPUTE_FEES: AccountRef("Dispute Fees", "6110"),
+}
+
+
+def _split(ref: AccountRef) -> dict[Stream, AccountRef]:
+    return {stream: AccountRef(f"{ref.name}:{label}", str(int(ref.code) + n))
+            for stream, (n, label) in STREAM_SUFFIX.items()}
+
+
+DEFAULT_CHART = {account: AccountMapping(ref, {} if account in UNSPLIT else _split(ref))
+                 for account, ref in _DEFAULT_REFS.items()}
+
+
+def _ref(raw: Any, fallback: AccountRef, where: str) -> AccountRef:
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k, ""), str) for k in ("name", "code")):
+        raise AccountMappingInvalid(f"accounting_accounts: {where} must be {{'name': str, 'code': str}}")
+    return AccountRef(raw.get("name") or fallback.name, raw.get("code") or fallback.code)
+
+
+def _override(account: str, raw: Any) -> tuple[Account, AccountMapping]:
+    if account not in {a.value for a in Account}:
+        raise AccountMappingInvalid(f"accounting_accounts: '{account}' is not an account "
+                                    f"({', '.join(a.value for a in Account)})")
+    base = _ref(raw, _DEFAULT_REFS[Account(account)], account)
+    streams = raw.get("streams", {})
+    if not isinstance(streams, dict) or not set(streams) <= {s.value for s in Stream}:
+        raise AccountMappingInvalid(f"accounting_accounts: {account}.streams must map streams "
+                                    f"({', '.join(s.value for s in Stream)}) to accounts")
+    return Account(account), AccountMapping(base, {Stream(s): _ref(r, base, f"{account}.streams.{s}")
+                                                   for s, r in streams.items()})
+
+
+def chart() -> dict[Account, AccountMapping]:
+    """The defaults with the settings' `accounting_accounts` laid over them."""
+    raw = current_app.config["SETTINGS"].extra.get("accounting_accounts") or {}
+    if not isinstance(raw, dict):
+        raise AccountMappingInvalid("accounting_accounts must map account names to {'name', 'code'}")
+    return {**DEFAULT_CHART, **dict(_override(k, v) for k, v in raw.items())}
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    entry_id: int
+    account: str
+    stream: str | None
+    account_name: str
+    account_code: str
+    amount_minor: int  # debit positive, credit negative, as in the ledger
+
+    @property
+    def debit_minor(self) -> int:
+        return max(self.amount_minor, 0)
+
+    @property
+    def credit_minor(self) -> int:
+        return max(-self.amount_minor, 0)
+
+
+@dataclass(frozen=True)
+class ExportJournal:
+    journal_id: int
+    journal_no: str
+    kind: str
+    occurred_at: datetime
+    period: date
+    date: date
+    memo: str
+    name: str
+    lines: list[ExportLine]
+
+    @property
+    def debits_minor(self) -> int:
+        return sum(line.debit_minor for line in self.lines)
+
+    @property
+    def credits_minor(self) -> int:
+        return sum(line.credit_minor for line in self.lines)
+
+
+@dataclass(frozen=True)
+class JournalExport:
+    start: date
+    end: date
+    currency: str
+    journals: list[ExportJournal]
+
+
+def journal_date(occurred_at: datetime, period: date) -> date:
+    """The event's local date, or the first day of the later open month it was moved to."""
+    return local_date(occurred_at) if month_of(occurred_at) == period else period
+
+
+def journal_export(start: date, end: date, currency: str) -> JournalExport:
+    """One export journal per journal transaction of the months [start, end) with lines
+    in `currency`, oldest first; refuses (409) if one of them does not balance."""
+    accounts = chart()
+    rows = db.session.execute(
+        select(JournalTransaction.id, JournalTransaction.kind, JournalTransaction.occurred_at,
+               JournalTransaction.period, JournalTransaction.memo, Reader.name, Reader.email,
+               LedgerEntry.id, LedgerEntry.account, LedgerEntry.stream, LedgerEntry.amount_minor)
+        .join(JournalTransaction, JournalTransaction.id == LedgerEntry.transaction_id)
+        .outerjoin(Reader, Reader.id == JournalTransaction.reader_id)
+        .where(JournalTransaction.period >= start, JournalTransaction.period < end, LedgerEntry.currency == currency)
+        .order_by(JournalTransaction.period, JournalTransaction.occurred_at, JournalTransaction.id, LedgerEntry.id)
+    ).all()
+    journals = _group(rows, accounts)
+    unbalanced = [j.journal_no for j in journals if j.debits_minor != j.credits_minor]
+    if unbalanced:
+        raise UnbalancedExport(f"journals {', '.join(unbalanced)} do not balance in {currency}")
+    return JournalExport(start, end, currency, journals)
+
+
+def _group(rows: Iterable[Any], accounts: Mapping[Account, AccountMapping]) -> list[ExportJournal]:
+    """Rows come ordered by journal, so each journal's lines are consecutive."""
+    journals: list[ExportJournal] = []
+    for jid, kind, at, period, memo, name, email, entry_id, account, stream, amount in rows:
+        if not journals or journals[-1].journal_id != jid:
+            journals.append(ExportJournal(jid, f"M-{jid}", kind, at, period, journal_date(at, period), memo,
+                                          name or email or "", []))
+        ref = accounts[account].ref(stream)
+        journals[-1].lines.append(ExportLine(entry_id, account.value, stream.value if stream else None,
+                                             ref.name, ref.code, int(amount)))
+    return journals
+
+
+def major(amount_minor: int, currency: str) -> str:
+    """Minor units as a plain major-unit string with the currency's decimals: 2500 USD ->
+    '25.00', 500 JPY -> '500', -1 USD -> '-0.01'. Integer arithmetic, no floats."""
+    places = decimals(currency)
+    sign, units = ("-" if amount_minor < 0 else ""), abs(amount_minor)
+    if places == 0:
+        return f"{sign}{units}"
+    whole, frac = divmod(units, 10**places)
+    return f"{sign}{whole}.{frac:0{places}d}"
+
+
+def quickbooks_rows(export: JournalExport) -> list[tuple[str, ...]]:
+    """One row per line; the amount positive in Debits or in Credits, the other cell empty."""
+    cur = export.currency
+    return [(j.journal_no, j.date.isoformat(), line.account_name,
+             major(line.debit_minor, cur) if line.amount_minor > 0 else "",
+             major(line.credit_minor, cur) if line.amount_minor < 0 else "", j.memo, j.name)
+            for j in export.journals for line in j.lines]
+
+
+def xero_rows(export: JournalExport) -> list[tuple[str, ...]]:
+    """One row per line, signed (debit positive); Xero groups a journal's lines by Narration
+    (and Date), so the narration starts with the journal number, unique per journal."""
+    cur = export.currency
+    return [(f"{j.journal_no} {j.memo}".strip(), j.date.isoformat(), j.memo, line.account_code, XERO_TAX_RATE,
+             major(line.amount_minor, cur))
+            for j in export.journals for line in j.lines]
