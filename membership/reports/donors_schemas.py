@@ -1,0 +1,46 @@
+"""API models of the donors report and the year-end statements (strict requests). The
+responses carry the report's own dataclasses, so their fields are declared once."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from membership.api import ApiModel
+from membership.reports.donors import CurrencyDonors, Statement
+from membership.reports.schemas import PeriodQuery
+
+
+class DonorsQuery(PeriodQuery):
+    """Whole calendar months (a year is twelve), compared with as many months before."""
+
+    @model_validator(mode="after")
+    def _whole_months(self) -> DonorsQuery:
+        if self.start.day != 1 or self.end.day != 1:
+            raise ValueError("start and end must be first days of months (or years)")
+        return self
+
+
+class StatementsQuery(ApiModel):
+    year: int = Field(ge=2000, le=2100, description="The calendar year in the outlet's time zone.")
+    format: Literal["json", "csv"] = "json"
+
+
+class DonorsOut(BaseModel):
+    report: str
+    version: int
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    currencies: list[CurrencyDonors]
+
+
+class StatementsOut(BaseModel):
+    report: str
+    version: int
+    year: int
+    statements: list[Statement]
+    count: int
