@@ -7,6 +7,7 @@ from __future__ import annotations
 from membership.reports import (  # noqa: F401  (they register)
     accounting_views,
     cash_views,
+    churn_views,
     donors_views,
     exceptions_views,
     mrr_views,
