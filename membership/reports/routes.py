@@ -8,6 +8,7 @@ from membership.reports import (  # noqa: F401  (they register)
     accounting_views,
     cash_views,
     churn_views,
+    deferred_views,
     donors_views,
     exceptions_views,
     mrr_views,

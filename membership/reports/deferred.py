@@ -1,0 +1,240 @@
+"""Deferred revenue roll-forward and recognition waterfall (REVENUE.md report 3).
+
+Roll-forward: per accounting month (the journal's `period`), currency and stream, the
+`deferred_revenue` account's balance at the month's opening, what moved it, and its
+closing balance. The account holds a credit balance, so every figure is shown as a
+positive amount still owed to readers (the signed ledger sum, negated):
+    closing = opening + deferred - recognized - refunded - disputed + other, exactly.
+- deferred:   kind `charge` (membership money received for service not yet given);
+- recognized: kind `recognition` (deferred -> membership revenue, day by day);
+- refunded:   kind `refund`, less `refund_failure` (a failed refund puts it back);
+- disputed:   kind `dispute`, less `dispute_reversal` (a reinstated dispute puts it back);
+- other:      any other kind touching the account (none today; kept so the identity
+              can never silently break if one is added).
+One GROUP BY (currency, stream, month, kind) over the account's lines gives both the
+opening balance and the movements; the months are carried forward in Python over
+those few aggregated rows.
+
+Waterfall: billing month (the outlet-local month of the payment's `paid_at`) x service
+month: how much of what was billed in month B is recognised in service month S. Cells
+come from `recognition.recognized_by_month`, the same day-by-day cumulative-floor rule
+the recognition postings use, applied to each schedule's amount net of reversals so
+far: each row's cells sum to billed - reversed. `reversed_minor` is its own column
+(refunds and disputed funds withdrawn so far, net of failed refunds and reinstatements); cells are the
+line's spread as it stands now, so a refund restates the cells of months before it
+(the journal instead books the recognised part of a refund to `refunds`/`chargebacks`
+in the refund's month, and never edits a closed month). Months not yet recognised are
+the forecast of what will be.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, cast, func, select
+
+from membership.billing.models import Payment
+from membership.enums import Stream
+from membership.extensions import db
+from membership.ledger.journal import local_date, next_month, outlet_zone
+from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
+from membership.ledger.recognition import recognized_by_month
+from membership.reports.periods import day_start
+
+ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
+MOVEMENTS = ("deferred", "recognized", "refunded", "disputed", "other")
+# kind -> (movement, sign applied to the signed ledger sum so the movement reads as
+# shown in the identity above: a credit that adds to what is owed is a positive
+# `deferred`; a debit that takes from it is a positive `recognized`/`refunded`/...).
+KINDS: dict[str, tuple[str, int]] = {
+    "charge": ("deferred", -1),
+    "recognition": ("recognized", 1),
+    "refund": ("refunded", 1),
+    "refund_failure": ("refunded", 1),
+    "dispute": ("disputed", 1),
+    "dispute_reversal": ("disputed", 1),
+}
+Key = tuple[str, str | None]  # (currency, stream value or None)
+
+
+@dataclass(frozen=True)
+class MonthRollForward:
+    """One month of one currency and stream; every amount positive = owed / moved as named."""
+
+    period: date
+    currency: str
+    stream: str | None
+    opening_minor: int
+    deferred_minor: int
+    recognized_minor: int
+    refunded_minor: int
+    disputed_minor: int
+    other_minor: int
+    closing_minor: int
+
+
+def months(start: date, end: date) -> list[date]:
+    """First days of the months in [start, end) (start is a month's first day)."""
+    out, month = [], start
+    while month < end:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
+def roll_forward(start: date, end: date) -> list[MonthRollForward]:
+    """Months [start, end) (first days of months), by currency, stream, month."""
+    opening, moved = _sums(start, end)
+    keys = sorted(set(opening) | {key for key, _period in moved}, key=lambda k: (k[0], k[1] or ""))
+    rows: list[MonthRollForward] = []
+    for key in keys:
+        balance = opening.get(key, 0)
+        for period in months(start, end):
+            row = _month(key, period, balance, moved.get((key, period), {}))
+            rows.append(row)
+            balance = row.closing_minor
+    return rows
+
+
+def _month(key: Key, period: date, opening: int, moved: dict[str, int]) -> MonthRollForward:
+    a = {m: moved.get(m, 0) for m in MOVEMENTS}
+    closing = opening + a["deferred"] - a["recognized"] - a["refunded"] - a["disputed"] + a["other"]
+    return MonthRollForward(period, key[0], key[1], opening, a["deferred"], a["recognized"], a["refunded"],
+                            a["disputed"], a["other"], closing)
+
+
+def _sums(start: date, end: date) -> tuple[dict[Key, int], dict[tuple[Key, date], dict[str, int]]]:
+    """One GROUP BY over the account's lines posted before `end` (one pass, a few hundred
+    rows back): (currency, stream) -> owed before `start`, and ((currency, stream),
+    month) -> movement -> amount for the months of the period."""
+    rows = db.session.execute(
+        select(LedgerEntry.currency, LedgerEntry.stream, JournalTransaction.period, JournalTransaction.kind,
+               func.sum(LedgerEntry.amount_minor))
+        .join(JournalTransaction, JournalTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account == Account.DEFERRED_REVENUE, JournalTransaction.period < end)
+        .group_by(LedgerEntry.currency, LedgerEntry.stream, JournalTransaction.period, JournalTransaction.kind))
+    opening: dict[Key, int] = defaultdict(int)
+    moved: dict[tuple[Key, date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MOVEMENTS, 0))
+    for currency, stream, period, kind, total in rows:
+        key = (currency, _stream(stream))
+        if period < start:
+            opening[key] -= int(total)
+            continue
+        movement, sign = KINDS.get(kind, ("other", -1))
+        moved[(key, period)][movement] += sign * int(total)
+    return {k: v for k, v in opening.items() if v}, moved
+
+
+def _stream(stream: Stream | str | None) -> str | None:
+    return None if stream is None else Stream(stream).value
+
+
+@dataclass
+class WaterfallRow:
+    """What was billed in one month (one currency and stream) and when it is recognised."""
+
+    billing_month: date
+    currency: str
+    stream: str
+    billed_minor: int = 0
+    reversed_minor: int = 0
+    net_minor: int = 0  # billed - reversed = the sum of the cells
+    recognized_minor: int = 0  # recognised so far by the journal (net of reversals)
+    deferred_minor: int = 0  # net - recognised: still owed
+    lines: int = 0  # invoice lines (schedules) behind the row
+    cells: dict[date, int] = field(default_factory=dict)  # service month -> amount
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    rows: list[WaterfallRow]
+    service_months: list[date]  # the columns: every service month any row has
+
+
+def waterfall(start: date, end: date) -> Waterfall:
+    """Billing months [start, end) x service months, per currency and stream.
+
+    A schedule's spread depends only on its outlet-local first day, end day and net
+    amount, so the database groups the period's schedules by those (and billing month,
+    currency, stream) and the day-by-day allocation runs once per distinct spread,
+    scaled by how many lines share it.
+    """
+    rows: dict[tuple[str, str, date], WaterfallRow] = {}
+    spreads: dict[tuple[date, date, int], dict[date, int]] = {}
+    for group in _groups(start, end):
+        key = (group.currency, group.stream, group.billing_month)
+        row = rows.setdefault(key, WaterfallRow(group.billing_month, group.currency, group.stream))
+        if (group.first_day, group.end_day, group.net) not in spreads:
+            spreads[(group.first_day, group.end_day, group.net)] = _spread(group.first_day, group.end_day, group.net)
+        _add(row, group, spreads[(group.first_day, group.end_day, group.net)])
+    ordered = [rows[k] for k in sorted(rows)]
+    return Waterfall(ordered, sorted({m for row in ordered for m in row.cells}))
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Schedules of one billing month, currency and stream sharing one spread."""
+
+    billing_month: date
+    currency: str
+    stream: str
+    first_day: date
+    end_day: date
+    net: int
+    lines: int
+    billed: int
+    reversed: int
+    recognized: int
+
+
+def _groups(start: date, end: date) -> Iterable[_Group]:
+    """The period's schedules (by the payment's paid_at), grouped in the database."""
+    rs = RevenueSchedule
+    inner = (select(_local(Payment.paid_at, month=True).label("billing"), rs.currency, rs.stream,
+                    _local(rs.service_start).label("first"), _local(rs.service_end).label("end"),
+                    (rs.amount_minor - rs.reversed_minor).label("net"), rs.amount_minor, rs.reversed_minor,
+                    rs.recognized_minor)
+             .join(Payment, Payment.id == rs.payment_id)
+             .where(Payment.paid_at >= day_start(start), Payment.paid_at < day_start(end))).subquery()
+    c = inner.c
+    keys = (c.billing, c.currency, c.stream, c.first, c.end, c.net)
+    query = select(*keys, func.count(), func.sum(c.amount_minor), func.sum(c.reversed_minor),
+                   func.sum(c.recognized_minor)).group_by(*keys)
+    for billing, cur, stream, first, end_, net, lines, billed, reversed_, recognized in db.session.execute(query):
+        yield _Group(_day(billing).replace(day=1), cur, Stream(stream).value, _day(first), _day(end_), int(net),
+                     int(lines), int(billed), int(reversed_), int(recognized))
+
+
+def _local(column: Any, month: bool = False) -> Any:
+    """The outlet-local day (or month) of a timestamp, computed by PostgreSQL; other
+    databases (SQLite has no time zones) return the timestamp for Python to convert."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column
+    local = func.timezone(outlet_zone().key, column)
+    return cast(func.date_trunc("month", local) if month else local, Date)
+
+
+def _day(value: date | datetime) -> date:
+    return local_date(value) if isinstance(value, datetime) else value
+
+
+def _spread(first_day: date, end_day: date, net: int) -> dict[date, int]:
+    """Service month -> amount, by recognition.py's own rule (so it matches the postings)."""
+    return recognized_by_month(RevenueSchedule(amount_minor=net, reversed_minor=0, service_start=day_start(first_day),
+                                               service_end=day_start(end_day)))
+
+
+def _add(row: WaterfallRow, group: _Group, spread: dict[date, int]) -> None:
+    row.billed_minor += group.billed
+    row.reversed_minor += group.reversed
+    row.net_minor += group.billed - group.reversed
+    row.recognized_minor += group.recognized
+    row.deferred_minor += group.billed - group.reversed - group.recognized
+    row.lines += group.lines
+    for month, amount in spread.items():
+        if amount:
+            row.cells[month] = row.cells.get(month, 0) + amount * group.lines

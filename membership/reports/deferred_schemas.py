@@ -1,0 +1,62 @@
+"""API models of the deferred revenue roll-forward and the recognition waterfall."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, model_validator
+
+from membership.reports.schemas import PeriodQuery
+
+
+class MonthsQuery(PeriodQuery):
+    """Whole months: the journal posts to months (`period`), so a part month has no balance."""
+
+    @model_validator(mode="after")
+    def _whole_months(self) -> MonthsQuery:
+        if self.start.day != 1 or self.end.day != 1:
+            raise ValueError("start and end must be the first day of a month")
+        return self
+
+
+class MonthRollForwardOut(BaseModel):
+    period: date
+    currency: str
+    stream: str | None
+    opening_minor: int
+    deferred_minor: int
+    recognized_minor: int
+    refunded_minor: int
+    disputed_minor: int
+    other_minor: int
+    closing_minor: int
+
+
+class DeferredRevenueOut(BaseModel):
+    report: str
+    version: int
+    start: date
+    end: date
+    months: list[MonthRollForwardOut]
+
+
+class WaterfallRowOut(BaseModel):
+    billing_month: date
+    currency: str
+    stream: str
+    billed_minor: int
+    reversed_minor: int
+    net_minor: int
+    recognized_minor: int
+    deferred_minor: int
+    lines: int
+    cells: dict[date, int]
+
+
+class WaterfallOut(BaseModel):
+    report: str
+    version: int
+    start: date
+    end: date
+    service_months: list[date]
+    rows: list[WaterfallRowOut]
