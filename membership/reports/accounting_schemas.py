@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from membership.money import normalize_currency
-from membership.reports.schemas import CurrencyCode, PeriodQuery
+from membership.reports.schemas import CurrencyCode, MonthsQuery
 
 
-class JournalExportQuery(PeriodQuery):
+class JournalExportQuery(MonthsQuery):
     """Whole months [start, end) of accounting periods, one currency, for one target."""
 
     target: Literal["quickbooks", "xero"] = Field(description="The CSV layout: QuickBooks Online or Xero.")
@@ -22,11 +22,6 @@ class JournalExportQuery(PeriodQuery):
     def _known(cls, value: str) -> str:
         return normalize_currency(value)  # MoneyError is a ValueError: a 422 naming the field
 
-    @model_validator(mode="after")
-    def _whole_months(self) -> JournalExportQuery:
-        if self.start.day != 1 or self.end.day != 1:
-            raise ValueError("start and end must be first days of months: journals post to whole months")
-        return self
 
 
 class JournalLineOut(BaseModel):

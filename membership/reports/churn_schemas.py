@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from membership.reports.schemas import PeriodQuery, RecurringStream
+from membership.reports.schemas import MonthsQuery, RecurringStream
 
 
-class MonthsQuery(PeriodQuery):
-    """Whole months: both ends are first days of months (one row per month)."""
+class StreamMonthsQuery(MonthsQuery):
+    """Whole months of one recurring stream (one row per month)."""
 
     stream: RecurringStream = "membership"
-
-    @model_validator(mode="after")
-    def _whole_months(self) -> MonthsQuery:
-        if self.start.day != 1 or self.end.day != 1:
-            raise ValueError("start and end must be first days of months")
-        return self
 
 
 class RateOut(BaseModel):

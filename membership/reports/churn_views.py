@@ -14,15 +14,15 @@ from membership.api import operation
 from membership.enums import Stream
 from membership.reports import churn as report
 from membership.reports.blueprint import bp
-from membership.reports.churn_schemas import ChurnOut, CohortsOut, MonthsQuery
+from membership.reports.churn_schemas import ChurnOut, CohortsOut, StreamMonthsQuery
 from membership.reports.csv_out import csv_response
 from membership.staff.views import STAFF_ANY_ROLE
 
 
 @operation(bp, "/churn", "GET", summary="Logo and revenue churn, renewal rate, per month",
-           tag="reports", query=MonthsQuery, response=ChurnOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=StreamMonthsQuery, response=ChurnOut, security=STAFF_ANY_ROLE,
            also_produces=("text/csv",))
-def churn_report(query: MonthsQuery) -> ChurnOut | Response:
+def churn_report(query: StreamMonthsQuery) -> ChurnOut | Response:
     """Voluntary vs delinquent, monthly vs annual plans, gross and net revenue churn per
     currency, annual renewals; definitions in membership/reports/churn.py."""
     result = report.churn(Stream(query.stream), query.start, query.end)
@@ -33,9 +33,9 @@ def churn_report(query: MonthsQuery) -> ChurnOut | Response:
 
 
 @operation(bp, "/cohorts", "GET", summary="Cohorts: logo and net MRR retention by month of joining",
-           tag="reports", query=MonthsQuery, response=CohortsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=StreamMonthsQuery, response=CohortsOut, security=STAFF_ANY_ROLE,
            also_produces=("text/csv",))
-def cohorts_report(query: MonthsQuery) -> CohortsOut | Response:
+def cohorts_report(query: StreamMonthsQuery) -> CohortsOut | Response:
     """One cohort per month in [start, end), followed to the last month."""
     result = report.cohorts(Stream(query.stream), query.start, query.end)
     if query.format == "csv":

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, model_validator
-
-from membership.reports.schemas import PeriodQuery
-
-
-class MonthsQuery(PeriodQuery):
-    """Whole months: the journal posts to months (`period`), so a part month has no balance."""
-
-    @model_validator(mode="after")
-    def _whole_months(self) -> MonthsQuery:
-        if self.start.day != 1 or self.end.day != 1:
-            raise ValueError("start and end must be the first day of a month")
-        return self
+from pydantic import BaseModel
 
 
 class MonthRollForwardOut(BaseModel):

@@ -16,10 +16,10 @@ from membership.reports.csv_out import csv_response
 from membership.reports.deferred_schemas import (
     DeferredRevenueOut,
     MonthRollForwardOut,
-    MonthsQuery,
     WaterfallOut,
     WaterfallRowOut,
 )
+from membership.reports.schemas import MonthsQuery
 from membership.staff.views import STAFF_ANY_ROLE
 
 ROW_FIELDS = [f.name for f in fields_of(deferred.WaterfallRow) if f.name != "cells"]

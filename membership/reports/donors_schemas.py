@@ -6,21 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from membership.api import ApiModel
 from membership.reports.donors import CurrencyDonors, Statement
-from membership.reports.schemas import PeriodQuery
+from membership.reports.schemas import MonthsQuery
 
 
-class DonorsQuery(PeriodQuery):
+class DonorsQuery(MonthsQuery):
     """Whole calendar months (a year is twelve), compared with as many months before."""
 
-    @model_validator(mode="after")
-    def _whole_months(self) -> DonorsQuery:
-        if self.start.day != 1 or self.end.day != 1:
-            raise ValueError("start and end must be first days of months (or years)")
-        return self
 
 
 class StatementsQuery(ApiModel):

@@ -29,6 +29,17 @@ class PeriodQuery(ApiModel):
         return self
 
 
+class MonthsQuery(PeriodQuery):
+    """Whole months: both ends are first days of months (the journal posts to months, and
+    month-by-month reports have one row per month)."""
+
+    @model_validator(mode="after")
+    def _whole_months(self) -> MonthsQuery:
+        if self.start.day != 1 or self.end.day != 1:
+            raise ValueError("start and end must be first days of months")
+        return self
+
+
 RecurringStream = Literal["membership", "recurring_donation"]
 
 

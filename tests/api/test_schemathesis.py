@@ -67,6 +67,7 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
     import membership.mail.views
     import membership.newsletters.staff_views
     import membership.readers.views
+    import membership.reports.routes
     import membership.staff.views  # noqa: F401
     from membership.api import REGISTRY
 
