@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, currency, intpk, optional_timestamp, str_enum, timestamp
@@ -36,6 +36,7 @@ class JournalTransaction(Base):
     """
 
     __tablename__ = "journal_transactions"
+    __table_args__ = (Index("ix_journal_transactions_period_kind", "period", "kind"),)  # cash summary, exports
 
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(255), unique=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, currency, intpk, optional_timestamp, str_enum, timestamp, utcnow
@@ -21,6 +21,8 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("gross_minor - fee_minor = net_minor", name="net_is_gross_less_fee"),
+        Index("ix_payments_stream_paid_at", "stream", "paid_at"),  # donor and waterfall reports
+        Index("ix_payments_subscription_period_end", "subscription_id", "service_period_end"),  # renewals
     )
 
     id: Mapped[intpk]
