@@ -140,18 +140,18 @@ def checkout_failure_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, 
 @loader("year_end_statement")
 def statement_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One year's payments in one currency, with totals as the scheduler computed them."""
-    from membership.mail.statements import year_bounds
+    from membership.mail.statements import counted_payments, year_bounds
 
     currency, year = str(ctx["currency"]), int(ctx["year"])
-    start, end = year_bounds(year, settings)
-    rows = db.session.scalars(
-        select(Payment).where(Payment.reader_id == int(ctx["reader_id"]), Payment.currency == currency,
-                              Payment.stream != Stream.OTHER, Payment.paid_at >= start, Payment.paid_at < end)
-        .order_by(Payment.paid_at)
+    counted = counted_payments(*year_bounds(year, settings))
+    rows = db.session.execute(
+        select(counted.c.paid_at, counted.c.net, counted.c.benefit, counted.c.stream)
+        .where(counted.c.reader_id == int(ctx["reader_id"]), counted.c.currency == currency)
+        .order_by(counted.c.paid_at, counted.c.id)
     ).all()
-    lines = [{"date": local_date(p.paid_at, settings), "amount": format_money(p.gross_minor, currency),
-              "benefit": format_money(p.benefit_value_minor, currency), "stream": p.stream.value.replace("_", " ")}
-             for p in rows]
+    lines = [{"date": local_date(paid_at, settings), "amount": format_money(int(net), currency),
+              "benefit": format_money(int(benefit), currency), "stream": Stream(stream).value.replace("_", " ")}
+             for paid_at, net, benefit, stream in rows]
     total, benefit = int(ctx["total_minor"]), int(ctx["benefit_minor"])
     return {"year": year, "currency": currency, "lines": lines,
             "tax": tax_statement(settings, total, benefit, currency)}

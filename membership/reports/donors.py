@@ -28,13 +28,12 @@ Definitions (version 1)
 - gross = sum of gift amounts; benefit = fair-market value of benefits, capped per gift
   at its amount; deductible = gross - benefit (0 for a for-profit outlet, as receipts say).
 
-Year-end statements: the mailed notice's numbers (mail/statements.py), not the donor
-definition above: per reader and currency, every non-"other" payment of the year
-(memberships too, their benefits subtracted), net of succeeded refunds, readers not
-erased, totals above zero; the deductible part and its wording come from
-mail/receipts.py's tax_statement. mail/statements.py keeps its query inside the
-scheduler, so it is mirrored here and a test pins both to the same cents. Lost disputes
-are not subtracted on the mailed statement; the CSV shows them beside it to check.
+Year-end statements: the mailed notice's numbers, from the same query the January
+scheduler uses (mail/statements.py `statement_totals`), not the donor definition above:
+per reader and currency, every non-"other" payment of the year (memberships too, their
+benefits subtracted) net of succeeded refunds, fully refunded and charged-back payments
+left out, readers not erased, totals above zero; the deductible part and its wording
+come from mail/receipts.py's tax_statement.
 """
 
 from __future__ import annotations
@@ -53,8 +52,7 @@ from membership.billing.models import Dispute, Payment, Refund
 from membership.enums import Stream
 from membership.extensions import db
 from membership.mail.receipts import tax_statement
-from membership.mail.statements import year_bounds
-from membership.readers.models import Reader
+from membership.mail.statements import statement_totals
 from membership.reports.periods import day_start
 
 NAME, VERSION = "donors", 1
@@ -237,34 +235,18 @@ class Statement:
     paid: str
     benefit_value: str
     deductible_amount: str
-    lost_disputes_minor: int
 
 
 def statements(year: int) -> list[Statement]:
     """The statements the January scheduler records for `year`, in its order."""
-    start, end = year_bounds(year)
-    refunded, lost = _refunded(), _lost()
-    query = (
-        select(Payment.reader_id, Reader.email, Reader.name, Payment.currency,
-               func.sum(Payment.gross_minor - func.coalesce(refunded.c.amount, 0)),
-               func.sum(Payment.benefit_value_minor), func.count(Payment.id),
-               func.sum(func.coalesce(lost.c.amount, 0)))
-        .join(Reader, Reader.id == Payment.reader_id)
-        .outerjoin(refunded, refunded.c.payment_id == Payment.id)
-        .outerjoin(lost, lost.c.payment_id == Payment.id)
-        .where(Payment.stream != Stream.OTHER, Payment.paid_at >= start, Payment.paid_at < end,
-               Reader.deleted_at.is_(None))
-        .group_by(Payment.reader_id, Reader.email, Reader.name, Payment.currency)
-        .order_by(Payment.reader_id, Payment.currency)
-    )
-    return [_statement(*row) for row in db.session.execute(query) if int(row[4] or 0) > 0]
+    return [_statement(*row) for row in db.session.execute(statement_totals(year)) if int(row[4] or 0) > 0]
 
 
-def _statement(reader_id: int, email: str, name: str, currency: str, paid: Any, benefit: Any, count: Any,
-               lost: Any) -> Statement:
+def _statement(reader_id: int, email: str, name: str, currency: str, paid: Any, benefit: Any,
+               count: Any) -> Statement:
     """Worded by tax_statement, like the mail; the deductible minor units by its rule."""
     paid_minor, benefit_minor = int(paid), int(benefit or 0)
     tax = tax_statement(current_app.config["SETTINGS"], paid_minor, benefit_minor, currency)
     deductible_minor = paid_minor - max(0, min(benefit_minor, paid_minor)) if tax.deductible else 0
     return Statement(reader_id, email, name, currency, int(count), paid_minor, benefit_minor, deductible_minor,
-                     tax.deductible, tax.paid, tax.benefit_value, tax.deductible_amount, int(lost or 0))
+                     tax.deductible, tax.paid, tax.benefit_value, tax.deductible_amount)

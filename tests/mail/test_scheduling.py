@@ -167,3 +167,32 @@ def test_schedule_due_notices_runs_every_finder(db_session: Any) -> None:
     counts = schedule_due_notices()
     assert counts["renewal_notice"] == 1 and counts["trial_ending"] == 0 and "swept" in counts
     assert schedule_due_notices()["renewal_notice"] == 0
+
+
+def test_a_refunded_or_charged_back_payment_is_no_gift_on_the_statement(app: Flask, db_session: Any) -> None:
+    """A membership refunded in full takes its benefit with it, a gift lost to a
+    chargeback is not stated, and the line items show what was kept."""
+    from membership.billing.models import Dispute
+
+    year = utcnow().year - 1
+    jan, mid = datetime(year + 1, 1, 15, 18, tzinfo=UTC), datetime(year, 6, 1, tzinfo=UTC)
+    donor = ReaderFactory()
+    kept = PaymentFactory(reader_id=donor.id, gross_minor=10000, fee_minor=300, paid_at=mid)
+    refunded = PaymentFactory(reader_id=donor.id, gross_minor=12000, fee_minor=400, benefit_value_minor=2000,
+                              stream=Stream.MEMBERSHIP, paid_at=mid + DAY)
+    charged_back = PaymentFactory(reader_id=donor.id, gross_minor=3000, fee_minor=100, paid_at=mid + 2 * DAY)
+    db_session.add_all([
+        Refund(payment_id=refunded.id, stripe_refund_id="re_full", amount_minor=12000, currency="USD",
+               status="succeeded"),
+        Refund(payment_id=kept.id, stripe_refund_id="re_part", amount_minor=2500, currency="USD", status="succeeded"),
+        Dispute(payment_id=charged_back.id, stripe_dispute_id="du_lost", amount_minor=3000, currency="USD",
+                status="lost"),
+    ])
+    db_session.flush()
+    assert find_year_end_statements(jan) == 1
+    [notice] = _notices(db_session, "year_end_statement")
+    context = json.loads(notice.context)
+    assert (context["total_minor"], context["benefit_minor"], context["count"]) == (7500, 0, 1)
+    text = render_notice(notice, app.config["SETTINGS"]).text
+    assert "Deductible amount: $75.00" in text
+    assert "$75.00" in text and "$100.00" not in text and "$120.00" not in text and "$30.00" not in text
