@@ -1,0 +1,241 @@
+"""Benchmark every finance report over three years of a 100k-reader outlet (REVENUE.md,
+"Speed bar": each answers in about a second, live SQL over indexed tables).
+
+A fresh PostgreSQL database is migrated and seeded by server-side SQL with a synthetic
+outlet (bench/report_data.py says how it is shaped: 70% monthly members, 12% annual,
+8% recurring and 10% one-time donors, USD/EUR/GBP, 2.5% monthly churn, expansions,
+contractions, reactivations, 1% refunds, 0.1% disputes, daily payouts, the double-entry
+journal with monthly recognition), then ANALYZEd. Each report is requested through the
+Flask test client with a staff token (the API path finance uses: query validation,
+SQL, Python assembly, serialisation) over 2024-01-01 .. 2027-01-01 and over June 2026,
+three times each; the median is reported. The baseline, measured in the same run, is
+a bare full scan of the two biggest tables (`count(*), sum(...)` over payments and
+ledger_entries); each report's ratio to it is printed.
+
+Everything is bounded: --deadline (seconds, whole run), a per-statement timeout, the
+database is dropped on exit. The last line printed is one JSON object. Exit 0 even if
+reports are over a second (this is a measurement); 1 if a report errors.
+
+    .venv/bin/python bench/reports.py [--readers 100000] [--deadline 1200] [--explain churn_3y]
+
+Where the time goes: see the end of this docstring (filled from the 100k run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+VENV_BIN = Path(sys.executable).parent
+STATEMENT_TIMEOUT_MS = 120_000
+THREE_YEARS = ("3y", "2024-01-01", "2027-01-01")
+ONE_MONTH = ("1m", "2026-06-01", "2026-07-01")
+
+# name, path, extra query, ranges ("now": the report takes no period)
+REPORTS: list[tuple[str, str, str, tuple[tuple[str, str, str], ...]]] = [
+    ("mrr_rollforward", "mrr-rollforward", "base_currency=USD", (THREE_YEARS, ONE_MONTH)),
+    ("mrr_movements", "mrr-movements", "", (ONE_MONTH,)),
+    ("cash_summary", "cash-summary", "", (THREE_YEARS, ONE_MONTH)),
+    ("payouts", "payouts", "", (THREE_YEARS, ONE_MONTH)),
+    ("exceptions", "exceptions", "", (("now", "", ""),)),
+    ("journal_export", "journal-export", "target=quickbooks&currency=USD&format=csv", (ONE_MONTH,)),
+    ("deferred_revenue", "deferred-revenue", "", (THREE_YEARS, ONE_MONTH)),
+    ("recognition_waterfall", "recognition-waterfall", "", (THREE_YEARS, ONE_MONTH)),
+    ("churn", "churn", "", (THREE_YEARS, ONE_MONTH)),
+    ("cohorts", "cohorts", "", (THREE_YEARS, ONE_MONTH)),
+    ("donors", "donors", "", (THREE_YEARS, ONE_MONTH)),
+]
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+def sa_url(dbname: str) -> str:
+    return pg_url(dbname).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def drop_database(dbname: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+def median_ms(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def baseline_scan(dbname: str, repeat: int) -> float:
+    """A full scan of the two biggest tables, the floor any 3-year report pays."""
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+        def scan() -> None:
+            conn.execute("SELECT count(*), sum(gross_minor) FROM payments").fetchone()
+            conn.execute("SELECT count(*), sum(amount_minor) FROM ledger_entries").fetchone()
+        scan()  # warm: every report below runs against a warm cache too
+        return median_ms(scan, repeat)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--readers", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--deadline", type=float, default=1200.0, help="seconds for the whole run")
+    ap.add_argument("--explain", action="append", default=[],
+                    help="EXPLAIN ANALYZE the slow statements of a report, e.g. churn_3y (repeatable)")
+    args = ap.parse_args()
+
+    dbname = f"bench_reports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')  # type: ignore[arg-type]
+    dropped = False
+
+    def cleanup() -> None:
+        nonlocal dropped
+        if not dropped:
+            dropped = True
+            drop_database(dbname)
+
+    atexit.register(cleanup)
+    try:
+        return run(args, dbname, time.monotonic() + args.deadline)
+    finally:
+        cleanup()
+
+
+def run(args: argparse.Namespace, dbname: str, deadline: float) -> int:
+    import report_data
+
+    load_at_start = os.getloadavg()[0]  # other work on this machine skews every number below
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": sa_url(dbname), "REDIS_URL": REDIS_URL,
+           "PYTHONPATH": str(ROOT)}
+    subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    t = time.perf_counter()
+    with psycopg.connect(pg_url(dbname)) as conn:
+        report_data.seed(conn, args.readers, log)
+    seed_s = time.perf_counter() - t
+    with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
+        t = time.perf_counter()
+        conn.execute("ANALYZE")
+        analyze_s = time.perf_counter() - t
+        unbalanced = report_data.check_balanced(conn)
+        rows = report_data.row_counts(conn)
+    log(f"seeded {args.readers:,} readers in {seed_s:.1f}s (+ ANALYZE {analyze_s:.1f}s); "
+        f"unbalanced groups: {unbalanced}; rows: {json.dumps(rows)}")
+    if unbalanced:
+        log("the synthetic journal does not balance: fix bench/report_data.py")
+        return 1
+
+    baseline = baseline_scan(dbname, args.repeat)
+    log(f"baseline: full scan of payments + ledger_entries {baseline:.1f} ms")
+
+    from sqlalchemy import event
+
+    from membership import create_app
+    from membership.enums import StaffRole
+    from membership.extensions import db
+    from membership.staff.services import create_staff_user
+
+    url = sa_url(dbname) + f"?options=-c%20statement_timeout%3D{STATEMENT_TIMEOUT_MS}"
+    app = create_app(mode="test", database_url=url, redis_url=REDIS_URL, public_url="http://localhost")
+    results: dict[str, float] = {}
+    ratios: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    skipped: list[str] = []
+    with app.app_context():
+        _user, token = create_staff_user("bench@bench.example", StaffRole.FINANCE)
+        db.session.commit()
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        captured: list[tuple[float, str, Any]] = []
+        capturing = False
+
+        def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+            conn.info["bench_t"] = time.perf_counter()
+
+        def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+            if capturing:
+                captured.append((time.perf_counter() - conn.info["bench_t"], statement, params))
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+
+        for name, path, extra, ranges in REPORTS:
+            for label, start, end in ranges:
+                key = f"{name}_{label}"
+                if time.monotonic() > deadline:
+                    skipped.append(key)
+                    continue
+                query = "&".join(q for q in (f"start={start}&end={end}" if start else "", extra) if q)
+                target = f"/api/staff/reports/{path}" + (f"?{query}" if query else "")
+
+                def call(target: str = target, key: str = key) -> None:
+                    response = client.get(target, headers=headers)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{key}: HTTP {response.status_code} {response.get_data(as_text=True)[:300]}")
+                    db.session.remove()  # like a request in production: no identity map carried over
+
+                try:
+                    ms = median_ms(call, args.repeat)
+                except Exception as exc:  # a report that errors is a finding, not a crash of the bench
+                    errors[key] = str(exc)[:500]
+                    log(f"{key:32} ERROR {errors[key]}")
+                    db.session.rollback()
+                    continue
+                results[f"{key}_ms"] = round(ms, 1)
+                ratios[key] = round(ms / baseline, 1) if baseline else 0.0
+                log(f"{name:24} {label:4} {ms:9.1f} ms  {ratios[key]:6.1f}x scan")
+                if key in args.explain:
+                    captured.clear()
+                    capturing = True
+                    call()
+                    capturing = False
+                    explain(db, key, captured)
+
+    over = sorted(k.removesuffix("_ms") for k, v in results.items() if v > 1000)
+    summary = {"readers": args.readers, "seed_s": round(seed_s, 1), "analyze_s": round(analyze_s, 1), "rows": rows,
+               "baseline_scan_ms": round(baseline, 1), "reports": results, "over_1s": over,
+               "ratio_to_scan": ratios, "errors": errors, "skipped": skipped,
+               "load_average_at_start": round(load_at_start, 2), "cpus": os.cpu_count()}
+    print(json.dumps(summary), flush=True)
+    return 1 if errors or skipped else 0
+
+
+def explain(db: Any, key: str, captured: list[tuple[float, str, Any]]) -> None:
+    """EXPLAIN ANALYZE the statements of one request that took over 50 ms, slowest first."""
+    slow = sorted((c for c in captured if c[0] > 0.05), key=lambda c: -c[0])
+    log(f"--- {key}: {len(captured)} statements, {len(slow)} over 50 ms")
+    with db.engine.connect() as conn:
+        for took, statement, params in slow[:3]:
+            log(f"--- {took * 1000:.0f} ms:\n{statement}")
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
+            log("\n".join(row[0] for row in plan))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
