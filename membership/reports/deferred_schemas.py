@@ -6,18 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-
-class MonthRollForwardOut(BaseModel):
-    period: date
-    currency: str
-    stream: str | None
-    opening_minor: int
-    deferred_minor: int
-    recognized_minor: int
-    refunded_minor: int
-    disputed_minor: int
-    other_minor: int
-    closing_minor: int
+from membership.reports.deferred import MonthRollForward, WaterfallRow
 
 
 class DeferredRevenueOut(BaseModel):
@@ -25,20 +14,7 @@ class DeferredRevenueOut(BaseModel):
     version: int
     start: date
     end: date
-    months: list[MonthRollForwardOut]
-
-
-class WaterfallRowOut(BaseModel):
-    billing_month: date
-    currency: str
-    stream: str
-    billed_minor: int
-    reversed_minor: int
-    net_minor: int
-    recognized_minor: int
-    deferred_minor: int
-    lines: int
-    cells: dict[date, int]
+    months: list[MonthRollForward]
 
 
 class WaterfallOut(BaseModel):
@@ -47,4 +23,4 @@ class WaterfallOut(BaseModel):
     start: date
     end: date
     service_months: list[date]
-    rows: list[WaterfallRowOut]
+    rows: list[WaterfallRow]

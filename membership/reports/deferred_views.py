@@ -3,7 +3,6 @@ any staff role)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from dataclasses import fields as fields_of
 from typing import Any
 
@@ -15,9 +14,7 @@ from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
 from membership.reports.deferred_schemas import (
     DeferredRevenueOut,
-    MonthRollForwardOut,
     WaterfallOut,
-    WaterfallRowOut,
 )
 from membership.reports.schemas import MonthsQuery
 from membership.staff.views import STAFF_ANY_ROLE
@@ -37,7 +34,7 @@ def deferred_revenue(query: MonthsQuery) -> DeferredRevenueOut | Response:
         return csv_response(deferred.ROLLFORWARD_NAME, deferred.VERSION, query.start, query.end, fields,
                             ([getattr(row, f) for f in fields] for row in rows))
     return DeferredRevenueOut(report=deferred.ROLLFORWARD_NAME, version=deferred.VERSION, start=query.start,
-                              end=query.end, months=[MonthRollForwardOut(**asdict(row)) for row in rows])
+                              end=query.end, months=rows)
 
 
 @operation(bp, "/recognition-waterfall", "GET", summary="Recognition waterfall: billing month x service month",
@@ -54,7 +51,7 @@ def recognition_waterfall(query: MonthsQuery) -> WaterfallOut | Response:
                             _csv_rows(report))
     return WaterfallOut(report=deferred.WATERFALL_NAME, version=deferred.VERSION, start=query.start, end=query.end,
                         service_months=report.service_months,
-                        rows=[WaterfallRowOut(**asdict(row)) for row in report.rows])
+                        rows=report.rows)
 
 
 def _csv_rows(report: deferred.Waterfall) -> list[list[Any]]:

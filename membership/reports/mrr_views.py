@@ -13,7 +13,7 @@ from membership.enums import Stream
 from membership.reports import mrr_rollforward
 from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
-from membership.reports.schemas import MovementOut, MovementsOut, MovementsQuery, RollForwardOut, RollForwardQuery
+from membership.reports.schemas import MovementsOut, MovementsQuery, RollForwardOut, RollForwardQuery
 from membership.staff.views import STAFF_ANY_ROLE
 
 
@@ -43,7 +43,7 @@ def mrr_movements(query: MovementsQuery) -> MovementsOut | Response:
         return csv_response("mrr-movements", mrr_rollforward.VERSION, query.start, query.end, fields,
                             ([getattr(line, f) for f in fields] for line in lines))
     return MovementsOut(report="mrr-movements", version=mrr_rollforward.VERSION, start=query.start, end=query.end,
-                        movements=[MovementOut(**asdict(line)) for line in lines], count=len(lines),
+                        movements=lines, count=len(lines),
                         truncated=truncated)
 
 

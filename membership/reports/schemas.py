@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from membership.api import ApiModel
 from membership.enums import MrrMovement
+from membership.reports.mrr_rollforward import MovementLine
+from membership.reports.payouts import PayoutRow
 
 MAX_DAYS = 3 * 366 + 31  # three years and a month: the reports' speed bar (REVENUE.md)
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -55,24 +57,12 @@ class MovementsQuery(PeriodQuery):
     limit: int = Field(default=10_000, ge=1, le=100_000)
 
 
-class MovementOut(BaseModel):
-    occurred_at: datetime
-    kind: str
-    currency: str
-    mrr_delta_minor: int
-    discount_delta_minor: int
-    reader_id: int
-    email: str
-    subscription_id: int
-    stripe_subscription_id: str
-
-
 class MovementsOut(BaseModel):
     report: str
     version: int
     start: date
     end: date
-    movements: list[MovementOut]
+    movements: list[MovementLine]
     count: int
     truncated: bool
 
@@ -113,26 +103,12 @@ class RollForwardOut(BaseModel):
     converted: ConvertedRollForwardOut | None
 
 
-class PayoutRowOut(BaseModel):
-    stripe_payout_id: str
-    arrival_date: date | None
-    status: str
-    currency: str
-    amount_minor: int
-    lines_net_minor: int
-    difference_minor: int
-    reconciled: bool
-    mismatch_note: str | None
-    line_count: int
-    net_by_stream: dict[str, int]
-
-
 class PayoutsOut(BaseModel):
     report: str
     version: int
     start: date
     end: date
-    payouts: list[PayoutRowOut]
+    payouts: list[PayoutRow]
     count: int
 
 
