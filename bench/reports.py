@@ -133,12 +133,19 @@ def main() -> int:
     ap.add_argument("--explain", action="append", default=[],
                     help="EXPLAIN ANALYZE the slow statements of a report, e.g. churn_3y (repeatable)")
     ap.add_argument("--only", action="append", default=[], help="time only this report, e.g. churn (repeatable)")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="leave the seeded database (its name is printed) for --reuse-db; drop it by hand")
+    ap.add_argument("--reuse-db", metavar="NAME", help="time against a database kept by --keep-db (no seeding;"
+                    " it is migrated to head first, so new indexes are measured)")
     args = ap.parse_args()
 
-    dbname = f"bench_reports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')  # type: ignore[arg-type]
-    dropped = False
+    dbname = args.reuse_db or f"bench_reports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    if not args.reuse_db:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')  # type: ignore[arg-type]
+    dropped = bool(args.reuse_db or args.keep_db)
+    if args.keep_db:
+        log(f"--keep-db: the database {dbname} is left for --reuse-db {dbname}")
 
     def cleanup() -> None:
         nonlocal dropped
@@ -163,8 +170,9 @@ def run(args: argparse.Namespace, dbname: str, deadline: float) -> int:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
     t = time.perf_counter()
-    with psycopg.connect(pg_url(dbname)) as conn:
-        report_data.seed(conn, args.readers, log)
+    if not args.reuse_db:
+        with psycopg.connect(pg_url(dbname)) as conn:
+            report_data.seed(conn, args.readers, log)
     seed_s = time.perf_counter() - t
     with psycopg.connect(pg_url(dbname), autocommit=True) as conn:
         t = time.perf_counter()
