@@ -32,18 +32,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 
 from membership.billing.models import Payment
 from membership.enums import Stream
 from membership.extensions import db
-from membership.ledger.journal import local_date, next_month, outlet_zone
+from membership.ledger.journal import next_month
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
 from membership.ledger.recognition import recognized_by_month
-from membership.reports.periods import day_start
+from membership.reports.periods import as_local_day, day_start, local_day
 
 ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
 MOVEMENTS = ("deferred", "recognized", "refunded", "disputed", "other")
@@ -194,8 +193,8 @@ class _Group:
 def _groups(start: date, end: date) -> Iterable[_Group]:
     """The period's schedules (by the payment's paid_at), grouped in the database."""
     rs = RevenueSchedule
-    inner = (select(_local(Payment.paid_at, month=True).label("billing"), rs.currency, rs.stream,
-                    _local(rs.service_start).label("first"), _local(rs.service_end).label("end"),
+    inner = (select(local_day(Payment.paid_at, month=True).label("billing"), rs.currency, rs.stream,
+                    local_day(rs.service_start).label("first"), local_day(rs.service_end).label("end"),
                     (rs.amount_minor - rs.reversed_minor).label("net"), rs.amount_minor, rs.reversed_minor,
                     rs.recognized_minor)
              .join(Payment, Payment.id == rs.payment_id)
@@ -205,21 +204,8 @@ def _groups(start: date, end: date) -> Iterable[_Group]:
     query = select(*keys, func.count(), func.sum(c.amount_minor), func.sum(c.reversed_minor),
                    func.sum(c.recognized_minor)).group_by(*keys)
     for billing, cur, stream, first, end_, net, lines, billed, reversed_, recognized in db.session.execute(query):
-        yield _Group(_day(billing).replace(day=1), cur, Stream(stream).value, _day(first), _day(end_), int(net),
+        yield _Group(as_local_day(billing).replace(day=1), cur, Stream(stream).value, as_local_day(first), as_local_day(end_), int(net),
                      int(lines), int(billed), int(reversed_), int(recognized))
-
-
-def _local(column: Any, month: bool = False) -> Any:
-    """The outlet-local day (or month) of a timestamp, computed by PostgreSQL; other
-    databases (SQLite has no time zones) return the timestamp for Python to convert."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return column
-    local = func.timezone(outlet_zone().key, column)
-    return cast(func.date_trunc("month", local) if month else local, Date)
-
-
-def _day(value: date | datetime) -> date:
-    return local_date(value) if isinstance(value, datetime) else value
 
 
 def _spread(first_day: date, end_day: date, net: int) -> dict[date, int]:

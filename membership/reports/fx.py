@@ -9,6 +9,7 @@ rather than guess.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +46,35 @@ def rate_on(day: date, currency: str, base_currency: str) -> Rate:
         raise MissingRate(f"no {currency}->{base_currency} rate on or before {day.isoformat()}; "
                           f"load one with `flask fx import`")
     return Rate(row.on_date, row.currency, row.base_currency, Decimal(row.rate), row.source)
+
+
+class RateBook:
+    """Every stored rate a report may need, loaded in one query; lookups in memory.
+
+    A three-year converted report asks for a rate per day and currency: thousands of
+    one-row queries otherwise (they were most of its time at 100k readers)."""
+
+    def __init__(self, currencies: set[str], base_currency: str, through: date) -> None:
+        self.base = base_currency
+        self.by_currency: dict[str, list[Rate]] = {}
+        rows = db.session.scalars(
+            select(FxRate).where(FxRate.currency.in_(sorted(currencies - {base_currency})),
+                                 FxRate.base_currency == base_currency, FxRate.on_date <= through)
+            .order_by(FxRate.currency, FxRate.on_date))
+        for row in rows:
+            self.by_currency.setdefault(row.currency, []).append(
+                Rate(row.on_date, row.currency, row.base_currency, Decimal(row.rate), row.source))
+        self.days = {c: [r.on_date for r in rates] for c, rates in self.by_currency.items()}
+
+    def on(self, day: date, currency: str) -> Rate:
+        """Like `rate_on`, from memory."""
+        if currency == self.base:
+            return Rate(day, currency, self.base, Decimal(1), "identity")
+        found = bisect_right(self.days.get(currency, []), day)
+        if not found:
+            raise MissingRate(f"no {currency}->{self.base} rate on or before {day.isoformat()}; "
+                              f"load one with `flask fx import`")
+        return self.by_currency[currency][found - 1]
 
 
 def convert_minor(amount_minor: int, rate: Rate) -> int:

@@ -21,10 +21,9 @@ from sqlalchemy import func, select
 from membership.billing.models import Subscription, SubscriptionEvent
 from membership.enums import MrrMovement, Stream
 from membership.extensions import db
-from membership.ledger.journal import local_date
 from membership.readers.models import Reader
-from membership.reports.fx import Rate, convert_minor, rate_on
-from membership.reports.periods import day_start
+from membership.reports.fx import Rate, RateBook, convert_minor
+from membership.reports.periods import as_local_day, day_start, local_day
 
 NAME, VERSION = "mrr-rollforward", 1
 KINDS = tuple(k.value for k in MrrMovement if k is not MrrMovement.FX)
@@ -62,21 +61,20 @@ class RollForward:
 def roll_forward(stream: Stream, start: date, end: date, base_currency: str | None = None) -> RollForward:
     start_at, end_at = day_start(start), day_start(end)
     opening, closing = _held_before(stream, start_at), _held_before(stream, end_at)
-    rows = [(currency, kind, at, int(delta)) for currency, kind, at, delta in db.session.execute(
-        select(SubscriptionEvent.currency, SubscriptionEvent.kind, SubscriptionEvent.occurred_at,
-               SubscriptionEvent.mrr_delta_minor)
-        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= start_at,
-               SubscriptionEvent.occurred_at < end_at))]
     moved: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
-    for currency, kind, _at, delta in rows:
-        moved[currency][kind.value] += delta
+    for currency, kind, delta in db.session.execute(
+            select(SubscriptionEvent.currency, SubscriptionEvent.kind, func.sum(SubscriptionEvent.mrr_delta_minor))
+            .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= start_at,
+                   SubscriptionEvent.occurred_at < end_at)
+            .group_by(SubscriptionEvent.currency, SubscriptionEvent.kind)):
+        moved[currency][MrrMovement(kind).value] += int(delta)
     currencies = sorted(set(opening) | set(closing) | set(moved))
     per_currency = [
         CurrencyRollForward(c, opening.get(c, (0, 0))[0], dict(moved[c]), closing.get(c, (0, 0))[0],
                             opening.get(c, (0, 0))[1], closing.get(c, (0, 0))[1])
         for c in currencies
     ]
-    converted = _convert(per_currency, rows, start, end, base_currency) if base_currency else None
+    converted = _convert(per_currency, stream, start, end, base_currency) if base_currency else None
     return RollForward(stream, start, end, per_currency, converted)
 
 
@@ -124,21 +122,29 @@ def _held_before(stream: Stream, at: datetime) -> dict[str, tuple[int, int]]:
     return {currency: (int(net or 0), int(discount or 0)) for currency, net, discount in rows}
 
 
-def _convert(per_currency: list[CurrencyRollForward], rows: list[tuple[str, MrrMovement, datetime, int]],
-             start: date, end: date, base: str) -> ConvertedRollForward:
+def _convert(per_currency: list[CurrencyRollForward], stream: Stream, start: date, end: date,
+             base: str) -> ConvertedRollForward:
+    """Movements summed per currency, kind and outlet-local day in the database, each
+    sum converted at its day's rate (rates from one RateBook query)."""
+    day = local_day(SubscriptionEvent.occurred_at)
+    sums = db.session.execute(
+        select(SubscriptionEvent.currency, SubscriptionEvent.kind, day, func.sum(SubscriptionEvent.mrr_delta_minor))
+        .where(SubscriptionEvent.stream == stream, SubscriptionEvent.occurred_at >= day_start(start),
+               SubscriptionEvent.occurred_at < day_start(end))
+        .group_by(SubscriptionEvent.currency, SubscriptionEvent.kind, day)).all()
+    book = RateBook({c.currency for c in per_currency}, base, end)
     used: dict[tuple[date, str], Rate] = {}
 
-    def rate(day: date, currency: str) -> Rate:
-        if (day, currency) not in used:
-            used[(day, currency)] = rate_on(day, currency, base)
-        return used[(day, currency)]
+    def rate(on: date, currency: str) -> Rate:
+        found = book.on(on, currency)
+        used[(found.on_date, currency)] = found
+        return found
 
     movements = dict.fromkeys(KINDS, 0)
-    for currency, kind, at, delta in rows:
-        movements[kind.value] += convert_minor(delta, rate(local_date(at), currency))
+    for currency, kind, on, delta in sums:
+        movements[MrrMovement(kind).value] += convert_minor(int(delta), rate(as_local_day(on), currency))
     opening = sum(convert_minor(c.start_minor, rate(start, c.currency)) for c in per_currency)
     closing = sum(convert_minor(c.end_minor, rate(end, c.currency)) for c in per_currency)
     fx = closing - opening - sum(movements.values())
-    rates = sorted({(r.on_date, r.currency): r for r in used.values() if r.currency != base}.values(),
-                   key=lambda r: (r.currency, r.on_date))
+    rates = sorted((r for r in used.values() if r.currency != base), key=lambda r: (r.currency, r.on_date))
     return ConvertedRollForward(base, opening, movements, fx, closing, rates)

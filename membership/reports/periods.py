@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from membership.ledger.journal import outlet_zone
+from sqlalchemy import Date, cast, func
+
+from membership.extensions import db
+from membership.ledger.journal import local_date, outlet_zone
 
 
 def day_start(day: date) -> datetime:
     """Midnight at the start of `day` in the outlet's zone, as UTC."""
     return datetime.combine(day, time(0), tzinfo=outlet_zone()).astimezone(UTC)
+
+
+def local_day(column: Any, month: bool = False) -> Any:
+    """The outlet-local day (or month) of a timestamp column, computed by PostgreSQL so
+    reports can GROUP BY it; other databases (SQLite has no time zones) return the
+    timestamp for `as_local_day` to convert in Python."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column
+    local = func.timezone(outlet_zone().key, column)
+    return cast(func.date_trunc("month", local) if month else local, Date)
+
+
+def as_local_day(value: date | datetime) -> date:
+    """What `local_day` selected, as a date on every database."""
+    return local_date(value) if isinstance(value, datetime) else value
