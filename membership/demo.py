@@ -7,7 +7,8 @@ pages and newsletters to show something real without touching Stripe.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -15,6 +16,8 @@ from membership.billing.models import Payment, Plan, PlanKind, Price, Subscripti
 from membership.db import utcnow
 from membership.enums import Interval, MrrMovement, Stream, SubscriptionStatus
 from membership.extensions import db
+from membership.ledger.journal import next_month
+from membership.ledger.models import FxRate
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
 from membership.readers.models import Reader
 
@@ -77,8 +80,21 @@ def seed(readers: int, only_if_empty: bool = False, rng_seed: int = 7) -> int:
                                                   source="demo"))
         if rng.random() < 0.4:
             _member_history(reader, rng.choice(prices), n, rng)
+    _demo_rates(now)
     db.session.flush()
     return readers
+
+
+def _demo_rates(now: datetime) -> None:
+    """Monthly EUR->USD rates over the demo's two years (illustrative, source "demo"), so
+    the converted MRR roll-forward answers out of the box; real ones come from `flask fx import`."""
+    first = (now - timedelta(days=760)).date().replace(day=1)
+    months = [first]
+    while months[-1] < now.date():
+        months.append(next_month(months[-1]))
+    db.session.add_all(FxRate(on_date=day, currency="EUR", base_currency="USD",
+                              rate=Decimal("1.08") + Decimal(i % 5) / 100, source="demo")
+                       for i, day in enumerate(months))
 
 
 def _member_history(reader: Reader, price: Price, n: int, rng: random.Random) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from sqlalchemy import func, select
 
 from membership.billing.models import Plan, Price, Subscription
+from membership.db import utcnow
+from membership.enums import Stream
 from membership.extensions import db
 from membership.readers.models import Reader
+from membership.reports.mrr_rollforward import roll_forward
 from membership.staff.models import ApiToken, StaffUser
 from membership.staff.services import staff_for_token
 
@@ -26,6 +31,11 @@ def test_seed_demo_creates_a_two_currency_catalogue_and_readers_once(app: Flask,
     again = runner.invoke(args=["seed-demo", "--readers", "40", "--if-empty"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
     assert db.session.scalar(select(func.count(Reader.id))) == 40
+
+    # The demo's EUR memberships convert out of the box (demo rates), over its whole history.
+    today = utcnow().date()
+    converted = roll_forward(Stream.MEMBERSHIP, today - timedelta(days=720), today, "USD").converted
+    assert converted is not None and converted.rates and converted.end_minor > 0
 
 
 def test_staff_create_prints_a_token_that_authenticates(app: Flask, db_session: object) -> None:
