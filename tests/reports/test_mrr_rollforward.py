@@ -46,6 +46,10 @@ def _moved(sub: Any, kind: MrrMovement, delta: int, day: tuple[int, int], discou
 
 @pytest.fixture
 def march(db_session: Any) -> None:
+    _build_march()
+
+
+def _build_march() -> None:
     usd, eur = SubscriptionFactory(currency="USD"), SubscriptionFactory(currency="EUR")
     _moved(usd, MrrMovement.NEW, 1000, (2, 20))
     _moved(usd, MrrMovement.NEW, 500, (3, 5))
@@ -70,6 +74,15 @@ def test_per_currency_start_plus_movements_is_end(march: None) -> None:
     for c in report.currencies:
         assert c.start_minor + sum(c.movements.values()) == c.end_minor
     assert report.converted is None
+
+
+def test_the_same_figures_on_sqlite(sqlite_app: Any) -> None:
+    """The embedded default has no time zones in SQL: days are worked out in Python."""
+    _build_march()
+    converted = roll_forward(Stream.MEMBERSHIP, MARCH, APRIL, "USD").converted
+    assert converted is not None
+    assert (converted.start_minor, converted.movements["new"], converted.fx_minor, converted.end_minor) == (
+        1000, 1490, 90, 2080)
 
 
 def test_converted_with_an_fx_line_that_closes_exactly(march: None) -> None:
