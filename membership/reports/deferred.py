@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -41,7 +41,6 @@ from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.journal import next_month
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
-from membership.ledger.recognition import recognized_by_month
 from membership.reports.periods import as_local_day, day_start, local_day
 
 ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
@@ -159,17 +158,21 @@ def waterfall(start: date, end: date) -> Waterfall:
 
     A schedule's spread depends only on its outlet-local first day, end day and net
     amount, so the database groups the period's schedules by those (and billing month,
-    currency, stream) and the day-by-day allocation runs once per distinct spread,
-    scaled by how many lines share it.
+    currency, stream); each distinct (first day, end day) span's month boundaries are
+    found once and every group's cells are the cumulative floor at them, scaled by how
+    many lines share it (tens of thousands of groups, a few hundred distinct spans).
     """
     rows: dict[tuple[str, str, date], WaterfallRow] = {}
-    spreads: dict[tuple[date, date, int], dict[date, int]] = {}
+    spans: dict[tuple[date, date], tuple[int, list[tuple[date, int]]]] = {}
     for group in _groups(start, end):
         key = (group.currency, group.stream, group.billing_month)
-        row = rows.setdefault(key, WaterfallRow(group.billing_month, group.currency, group.stream))
-        if (group.first_day, group.end_day, group.net) not in spreads:
-            spreads[(group.first_day, group.end_day, group.net)] = _spread(group.first_day, group.end_day, group.net)
-        _add(row, group, spreads[(group.first_day, group.end_day, group.net)])
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = WaterfallRow(group.billing_month, group.currency, group.stream)
+        bounds = spans.get((group.first_day, group.end_day))
+        if bounds is None:
+            bounds = spans[(group.first_day, group.end_day)] = _month_bounds(group.first_day, group.end_day)
+        _add(row, group, _spread(group.net, *bounds))
     ordered = [rows[k] for k in sorted(rows)]
     return Waterfall(ordered, sorted({m for row in ordered for m in row.cells}))
 
@@ -200,18 +203,43 @@ def _groups(start: date, end: date) -> Iterable[_Group]:
              .join(Payment, Payment.id == rs.payment_id)
              .where(Payment.paid_at >= day_start(start), Payment.paid_at < day_start(end))).subquery()
     c = inner.c
-    keys = (c.billing, c.currency, c.stream, c.first, c.end, c.net)
+    # Most distinct keys first: PostgreSQL sorts the ~1.3M joined rows in this order to
+    # group them, and led by the billing month most comparisons fell through to the
+    # currency and stream strings (collation compares); led by dates and amounts they
+    # rarely get there (~20% less time at 100k readers over three years).
+    keys = (c.first, c.end, c.net, c.billing, c.currency, c.stream)
     query = select(*keys, func.count(), func.sum(c.amount_minor), func.sum(c.reversed_minor),
                    func.sum(c.recognized_minor)).group_by(*keys)
-    for billing, cur, stream, first, end_, net, lines, billed, reversed_, recognized in db.session.execute(query):
+    for first, end_, net, billing, cur, stream, lines, billed, reversed_, recognized in db.session.execute(query):
         yield _Group(as_local_day(billing).replace(day=1), cur, Stream(stream).value, as_local_day(first), as_local_day(end_), int(net),
                      int(lines), int(billed), int(reversed_), int(recognized))
 
 
-def _spread(first_day: date, end_day: date, net: int) -> dict[date, int]:
-    """Service month -> amount, by recognition.py's own rule (so it matches the postings)."""
-    return recognized_by_month(RevenueSchedule(amount_minor=net, reversed_minor=0, service_start=day_start(first_day),
-                                               service_end=day_start(end_day)))
+def _month_bounds(first_day: date, end_day: date) -> tuple[int, list[tuple[date, int]]]:
+    """(service days, [(service month, days elapsed at its last service day)]), as
+    recognition.span counts them: at least one day, from the first day on."""
+    total = max(1, (end_day - first_day).days)
+    last = first_day + timedelta(days=total - 1)
+    bounds: list[tuple[date, int]] = []
+    month = first_day.replace(day=1)
+    while month <= last:
+        following = next_month(month)
+        bounds.append((month, (min(following, last + timedelta(days=1)) - first_day).days))
+        month = following
+    return total, bounds
+
+
+def _spread(net: int, total: int, bounds: list[tuple[date, int]]) -> dict[date, int]:
+    """Service month -> amount by recognition.recognized_by_month's rule: day d's share is
+    net*d//total - net*(d-1)//total, so a month's days telescope to the cumulative floor at
+    its last day less the one at the previous month's (the same numbers, per month not per day)."""
+    out: dict[date, int] = {}
+    done = 0
+    for month, elapsed in bounds:
+        cumulative = net * elapsed // total
+        out[month] = cumulative - done
+        done = cumulative
+    return out
 
 
 def _add(row: WaterfallRow, group: _Group, spread: dict[date, int]) -> None:
