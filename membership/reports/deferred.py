@@ -41,6 +41,7 @@ from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.journal import next_month
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
+from membership.reports.churn import _without_jit as without_jit
 from membership.reports.periods import as_local_day, day_start, local_day
 
 ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
@@ -210,6 +211,7 @@ def _groups(start: date, end: date) -> Iterable[_Group]:
     keys = (c.first, c.end, c.net, c.billing, c.currency, c.stream)
     query = select(*keys, func.count(), func.sum(c.amount_minor), func.sum(c.reversed_minor),
                    func.sum(c.recognized_minor)).group_by(*keys)
+    without_jit()  # JIT compiled this one-pass GROUP BY for ~90 ms of its ~2 s, saving nothing
     for first, end_, net, billing, cur, stream, lines, billed, reversed_, recognized in db.session.execute(query):
         yield _Group(as_local_day(billing).replace(day=1), cur, Stream(stream).value, as_local_day(first), as_local_day(end_), int(net),
                      int(lines), int(billed), int(reversed_), int(recognized))
