@@ -203,7 +203,7 @@ def run(args: argparse.Namespace, dbname: str, deadline: float) -> int:
     errors: dict[str, str] = {}
     skipped: list[str] = []
     with app.app_context():
-        _user, token = create_staff_user("bench@bench.example", StaffRole.FINANCE)
+        _user, token = create_staff_user(f"bench-{uuid.uuid4().hex[:8]}@bench.example", StaffRole.FINANCE)
         db.session.commit()
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
