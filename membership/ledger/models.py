@@ -58,7 +58,11 @@ class LedgerEntry(Base):
     """
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (CheckConstraint("amount_minor <> 0", name="amount_nonzero"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor <> 0", name="amount_nonzero"),
+        Index("ix_ledger_entries_transaction_account", "transaction_id", "account",  # cash summary
+              postgresql_include=["amount_minor", "currency", "stream"]),
+    )
 
     id: Mapped[intpk]
     transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"), index=True)
