@@ -51,7 +51,7 @@ from membership.ledger.journal import outlet_zone
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry
 from membership.money import decimals
 from membership.readers.models import Reader
-from membership.reports.churn import _without_jit as without_jit
+from membership.reports.periods import without_jit
 
 NAME, VERSION = "journal-export", 1
 QUICKBOOKS_HEADER: tuple[str, ...] = ("Journal No", "Journal Date", "Account Name", "Debits", "Credits", "Description", "Name")

@@ -54,7 +54,7 @@ from sqlalchemy import Select, case, distinct, func, select
 
 from membership.extensions import db
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry
-from membership.reports.churn import _without_jit as without_jit
+from membership.reports.periods import without_jit
 
 NAME, VERSION = "cash-summary", 1
 KINDS = ("charge", "refund", "refund_failure", "dispute", "dispute_reversal")

@@ -45,12 +45,12 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, text
+from sqlalchemy import and_, case, func, literal, select
 
 from membership.billing.models import Payment, Subscription, SubscriptionEvent
 from membership.enums import Interval, MrrMovement, Stream
 from membership.extensions import db
-from membership.reports.periods import day_start
+from membership.reports.periods import day_start, without_jit
 
 CHURN_NAME, COHORTS_NAME, VERSION = "churn", "cohorts", 1
 CHURN_KINDS = (MrrMovement.CHURN_VOLUNTARY, MrrMovement.CHURN_DELINQUENT)
@@ -221,7 +221,7 @@ def _cumulative(values: list[int]) -> list[int]:
 
 
 def churn(stream: Stream, start: date, end: date) -> Churn:
-    _without_jit()
+    without_jit()
     months = _Months(start, end)
     paying, churned = _paying_and_churned(stream, months)
     plan_flips = _flips(_stream_events(stream, months, Subscription.interval), ("reader_id", "subscription_id"),
@@ -240,13 +240,6 @@ def churn(stream: Stream, start: date, end: date) -> Churn:
                               rate(by_kind[MrrMovement.CHURN_DELINQUENT], base), plans, revenue[k],
                               renewals.get(k, Renewals(0, 0, 0, 0, rate(0, 0)))))
     return Churn(stream, start, end, out)
-
-
-def _without_jit() -> None:
-    """PostgreSQL's JIT compiles these many-branch CASE queries for longer than they run
-    (0.25-0.8 s at 100k readers); off for this transaction only. SQLite has none."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
 
 
 def _paying_and_churned(stream: Stream, months: _Months) -> tuple[list[int], dict[tuple[int, MrrMovement, Interval], int]]:
@@ -337,7 +330,7 @@ def _renewals(stream: Stream, months: _Months) -> dict[int, Renewals]:
 
 
 def cohorts(stream: Stream, start: date, end: date) -> Cohorts:
-    _without_jit()
+    without_jit()
     months = _Months(start, end)
     e = SubscriptionEvent
     first = (select(e.reader_id, months.index(func.min(e.occurred_at)).label("cohort"))

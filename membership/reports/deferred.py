@@ -41,8 +41,7 @@ from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.journal import next_month
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
-from membership.reports.churn import _without_jit as without_jit
-from membership.reports.periods import as_local_day, day_start, local_day
+from membership.reports.periods import as_local_day, day_start, local_day, without_jit
 
 ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
 MOVEMENTS = ("deferred", "recognized", "refunded", "disputed", "other")
