@@ -20,31 +20,28 @@ skipped some (listed under "errors" / "skipped").
     .venv/bin/python bench/reports.py [--readers 100000] [--deadline 1200] [--explain churn_3y]
 
 Where the time goes (2-core box, 2026-11-24, 100k readers: 1.42M payments, 1.44M journal
-groups, 4.32M ledger lines, 1.27M schedules; seed 64 s; baseline scan 196 ms; load 0.6).
-Over a second: cash-summary 3y 5.1 s and 1m 1.0 s, recognition-waterfall 3y 4.0 s,
-journal-export 1m 2.7 s, mrr-rollforward 3y 2.0 s. Everything else 0.08-0.72 s. From
-`--explain` (request time split into SQL and Python by timing every statement):
-- cash-summary (SQL 4.6 of 4.6 s at 3y; 1.0 of 1.0 s at 1m): three queries over the
-  same journal_transactions x ledger_entries join, each paying it again. At 3y the
-  dominant node is the Sort (external merge, ~55 MB per worker on disk at the default
-  4 MB work_mem) under the GroupAggregate of the two count(DISTINCT ...) queries (2.9 s
-  and 1.9 s; ~2.9M joined rows sorted); JIT compilation adds ~0.4 s to each. At 1m the
-  dominant node is the Parallel Seq Scan of all 4.3M ledger_entries (~170-200 ms per
-  worker) feeding a Parallel Hash Join with the month's 48k groups (found by the period
-  index); the planner prefers that to ~95k probes of ix_ledger_entries_transaction_id,
-  so one month costs three full scans of the ledger.
-- recognition-waterfall 3y (SQL 2.0 of 4.2 s): the GroupAggregate over a Sort of 1.27M
-  schedule x payment rows (external merge, ~30 MB per worker on disk) keyed on
-  timezone()-derived dates; the other ~2.1 s is Python building and serialising
-  32,880 (billing month, service span) groups into rows x cells.
-- journal-export 1m, USD CSV (SQL 0.46 of 2.5 s): the query is a Parallel Seq Scan of
-  ledger_entries (currency = USD) hash-joined to the month's groups plus a disk Sort of
-  122k lines; ~2 s is Python grouping 40k journals and writing their CSV rows.
-- mrr-rollforward 3y with base_currency=USD (SQL 0.36 of 2.0 s): 2,183 statements, all
-  but one the one-row ORM look-up of an FX rate per (day, currency) in fx.rate_on; the
-  rest is Python per movement (outlet-local date, Decimal conversion over ~128k rows)
-  and ORM materialisation of those rates (not profiled further). The movements query
-  itself is a 20 ms Seq Scan of subscription_events.
+groups, 4.32M ledger lines, 1.27M schedules; seed 64 s; baseline scan ~200 ms).
+First run: five calls over a second (cash-summary 3y 5.1 s / 1m 1.0 s, waterfall 3y
+4.0 s, journal-export 1m 2.7 s, mrr-rollforward 3y 2.0 s). After this session's fixes
+(same data): mrr-rollforward 3y 0.30 s (movements summed per day in SQL, rates from one
+query instead of 2,183), cash-summary 1m 0.40 s (one pass instead of three; covering
+index ix_ledger_entries_transaction_account, migration 0006), journal-export 1m 1.3 s
+(CSV rows straight from the query's tuples), waterfall 3y 1.9 s (cells from each span's
+month boundaries, computed once per distinct span). JIT is off for report
+transactions (periods.without_jit): it compiled longer than the queries ran.
+Still over a second, and why (`--explain`):
+- cash-summary 3y, 4.1 s, all SQL: the two count(DISTINCT ...) (charges per cell, unique
+  payers) sort the ~2.9M joined journal x ledger rows (external merge at 4 MB work_mem;
+  64 MB was slower); the money sums alone take ~1 s. Next step needs a model change:
+  stream and currency on journal_transactions (counts without the join) or a monthly
+  pre-aggregate for closed months.
+- recognition-waterfall 3y, 1.9 s, mostly SQL: PostgreSQL expects one group per row for
+  the timezone()-derived dates (no statistics on the expressions), so it sorts 1.27M
+  rows in one process instead of aggregating 32,880 groups in parallel workers; extended
+  statistics or a stored billing-month column would fix the estimate.
+- journal-export 1m, 1.3 s: a parallel seq scan of the ledger for the month's 122k lines
+  (index probes measured faster but the planner does not pick them) and Python writing
+  them; it is one line per ledger entry, so it grows with the month, not the range.
 """
 
 from __future__ import annotations
