@@ -16,8 +16,9 @@ The last line printed is one JSON object.
 
     .venv/bin/python bench/webhooks.py [--events 20000] [--senders 2] [--threads 8]
 
-Where the time goes (2-core box, 2026-11-24, session 2; five runs: 1,266-1,532
-accepted/s, 400-466 processed/s, p99 acceptance 22-28 ms):
+Where the time goes (2-core box, 2026-11-24, session 2; with gunicorn.conf.py's even
+split: 1,155-1,430 accepted/s, 356-403 processed/s, p99 acceptance 24-34 ms; before it,
+with --reuse-port: 942-1,532 accepted/s depending on the kernel's split):
 - Acceptance: about 0.85 ms of gunicorn CPU per request (session 1: 1.05 ms, before
   that 2.1). In the app alone (no HTTP, one thread) a request is about 0.47 ms: Flask
   dispatch and its hooks about 0.12, the signature check and JSON parse about 0.05,
@@ -28,10 +29,12 @@ accepted/s, 400-466 processed/s, p99 acceptance 22-28 ms):
   the per-checkout `SELECT 1` of pool_pre_ping (now only connections idle for more
   than a second are pinged: membership/connections.py) and Flask-Limiter resolving
   limits for the exempt route (a request filter now short-circuits it).
-  The limit is the busier gunicorn worker: --reuse-port hashes the 16 keep-alive
-  connections, so one worker gets 60-75% of them (`gunicorn_worker_cpu_s`) and
-  saturates its core while the machine sits near 1.7 of 2 cores. 3 or 6 threads per
-  worker measured the same as 4 within the run-to-run spread.
+  The limit was the busier gunicorn worker: --reuse-port hashed the 16 keep-alive
+  connections 56/44 to 74/26 (`gunicorn_worker_cpu_s`), so one worker saturated its
+  core and acceptance swung from 942 to 1,532/s between runs. Now one shared socket
+  with worker_connections = 2 x threads (gunicorn.conf.py): each worker stops accepting
+  at 8 connections, the split is 50/50 and acceptance 1,398-1,430/s, p99 24 ms. 3 or 6
+  threads per worker measured the same as 4 within the run-to-run spread.
 - Processing: about 3.5 ms of worker CPU per event (session 1: 5), nearly all in our
   path: two short async-commit transactions and the stripe-python re-fetch. Celery's
   per-message overhead is paid once per drain of up to 500 events, not per event.
@@ -313,7 +316,8 @@ def run(args: argparse.Namespace, dbname: str, prefix: str, procs: list[subproce
     print(f"baseline: {baseline:,.0f} bare INSERTs/s ({connections} connections, one commit each)", flush=True)
 
     spawn([str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads",
-           str(args.gunicorn_threads), "--bind", f"127.0.0.1:{web_port}", "--backlog", "256", "--reuse-port", "wsgi:app"],
+           str(args.gunicorn_threads), "--worker-connections", str(2 * args.gunicorn_threads),
+           "--bind", f"127.0.0.1:{web_port}", "--backlog", "256", "wsgi:app"],
           "gunicorn")
     wait_for(lambda: _get(web_port, "/healthz") == 200, 30, "gunicorn")
 
