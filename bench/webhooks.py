@@ -17,7 +17,7 @@ The last line printed is one JSON object.
     .venv/bin/python bench/webhooks.py [--events 20000] [--senders 2] [--threads 8]
 
 Where the time goes (2-core box, 2026-11-24, session 2; with gunicorn.conf.py's even
-split: 1,155-1,430 accepted/s, 356-403 processed/s, p99 acceptance 24-34 ms; before it,
+split: 1,155-1,462 accepted/s, 356-427 processed/s, p99 acceptance 22-34 ms; before it,
 with --reuse-port: 942-1,532 accepted/s depending on the kernel's split):
 - Acceptance: about 0.85 ms of gunicorn CPU per request (session 1: 1.05 ms, before
   that 2.1). In the app alone (no HTTP, one thread) a request is about 0.47 ms: Flask
