@@ -35,19 +35,6 @@ class Rate:
     source: str
 
 
-def rate_on(day: date, currency: str, base_currency: str) -> Rate:
-    """The latest stored rate on or before `day` (1 for the base currency itself)."""
-    if currency == base_currency:
-        return Rate(day, currency, base_currency, Decimal(1), "identity")
-    row = db.session.scalar(
-        select(FxRate).where(FxRate.currency == currency, FxRate.base_currency == base_currency,
-                             FxRate.on_date <= day).order_by(FxRate.on_date.desc()).limit(1))
-    if row is None:
-        raise MissingRate(f"no {currency}->{base_currency} rate on or before {day.isoformat()}; "
-                          f"load one with `flask fx import`")
-    return Rate(row.on_date, row.currency, row.base_currency, Decimal(row.rate), row.source)
-
-
 class RateBook:
     """Every stored rate a report may need, loaded in one query; lookups in memory.
 
@@ -67,7 +54,7 @@ class RateBook:
         self.days = {c: [r.on_date for r in rates] for c, rates in self.by_currency.items()}
 
     def on(self, day: date, currency: str) -> Rate:
-        """Like `rate_on`, from memory."""
+        """The latest rate on or before `day` (1 for the base currency itself)."""
         if currency == self.base:
             return Rate(day, currency, self.base, Decimal(1), "identity")
         found = bisect_right(self.days.get(currency, []), day)

@@ -18,11 +18,22 @@ import requests
 import stripe
 
 from stripe_sim import SimServer
+from tests.support.services import unavailable
 
 SECRET = "whsec_test"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / ".." / "shared" / "stripe" / "fixtures3.json"
 DAY = 86400
+
+
+@pytest.fixture(scope="session")
+def official_shapes() -> dict[str, Any]:
+    """Stripe's official object shapes from ../shared (read, never copied in). CI has them
+    beside the checkout, so there a missing file fails instead of skipping."""
+    if not FIXTURES.exists():
+        unavailable("the shared Stripe fixtures", FileNotFoundError(str(FIXTURES)))
+    resources: dict[str, Any] = json.loads(FIXTURES.read_text())["resources"]
+    return resources
 
 
 class Receiver:

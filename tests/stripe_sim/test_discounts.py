@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import requests
 import stripe
 
-from .conftest import DAY, FIXTURES, add_months, event_types, latest_event_id, monthly_price
+from .conftest import DAY, add_months, event_types, latest_event_id, monthly_price
 
 T0 = 1767225600  # 2026-01-01T00:00:00Z
 
@@ -305,10 +304,8 @@ def test_percent_rounds_half_up_per_line(client: stripe.StripeClient) -> None:
         assert (inv.total_discount_amounts[0].amount, inv.total) == (cut, amount - cut)
 
 
-def test_shapes_match_fixtures(client: stripe.StripeClient) -> None:
-    if not FIXTURES.exists():
-        pytest.skip("shared Stripe fixtures not present")
-    reference = json.loads(FIXTURES.read_text())["resources"]
+def test_shapes_match_fixtures(client: stripe.StripeClient, official_shapes: dict[str, Any]) -> None:
+    reference = official_shapes
     coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "forever"})
     _c, _cus, sub = _sub(client, coupon.id)
     disc = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["discounts"]}).discounts[0]

@@ -6,16 +6,14 @@ relative to the repo root and the test skips when they are absent.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import pytest
 import requests
 import stripe
 
 from stripe_sim import SimServer
 
-from .conftest import DAY, FIXTURES, monthly_price
+from .conftest import DAY, monthly_price
 
 # Keys the fixture has that the simulator leaves out on purpose.
 OMITTED: dict[str, dict[str, str]] = {
@@ -65,10 +63,8 @@ def _collect(sim: SimServer, client: stripe.StripeClient, http: requests.Session
 
 
 def test_top_level_keys_match_official_fixtures(sim: SimServer, client: stripe.StripeClient,
-                                                http: requests.Session) -> None:
-    if not FIXTURES.exists():
-        pytest.skip("shared Stripe fixtures not present")
-    reference = json.loads(FIXTURES.read_text())["resources"]
+                                                http: requests.Session, official_shapes: dict[str, Any]) -> None:
+    reference = official_shapes
     objs = _collect(sim, client, http)
     assert len(objs) >= 24
     problems = []
@@ -83,11 +79,9 @@ def test_top_level_keys_match_official_fixtures(sim: SimServer, client: stripe.S
     assert not problems, "\n".join(problems)
 
 
-def test_allow_lists_name_real_fixture_keys() -> None:
+def test_allow_lists_name_real_fixture_keys(official_shapes: dict[str, Any]) -> None:
     """An omission for a key the fixture doesn't have would hide nothing: keep the list honest."""
-    if not FIXTURES.exists():
-        pytest.skip("shared Stripe fixtures not present")
-    reference = json.loads(FIXTURES.read_text())["resources"]
+    reference = official_shapes
     for kind, keys in OMITTED.items():
         assert set(keys) <= set(reference[kind]), kind
     for kind, keys in EXTRA.items():
