@@ -19,7 +19,7 @@ class Request:
 
 
 Handler = Callable[[Sim, Request], dict[str, Any]]
-ROUTES: dict[str, list[tuple[re.Pattern[str], Handler]]] = {"GET": [], "POST": [], "DELETE": []}
+ROUTES: dict[str, list[tuple[re.Pattern[str], Handler, str]]] = {"GET": [], "POST": [], "DELETE": []}
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -28,17 +28,18 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
     def deco(fn: Handler) -> Handler:
         if "{" in pattern:
-            ROUTES[method].append((rx, fn))
+            ROUTES[method].append((rx, fn, pattern))
         else:  # literal paths win over patterns (/v1/customers/search vs /v1/customers/{id})
-            ROUTES[method].insert(0, (rx, fn))
+            ROUTES[method].insert(0, (rx, fn, pattern))
         return fn
 
     return deco
 
 
-def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-    for rx, fn in ROUTES.get(method, []):
+def resolve(method: str, path: str) -> tuple[Handler, dict[str, str], str] | None:
+    """The handler, its path arguments and the pattern it was registered with."""
+    for rx, fn, pattern in ROUTES.get(method, []):
         m = rx.match(path)
         if m:
-            return fn, m.groupdict()
+            return fn, m.groupdict(), pattern
     return None

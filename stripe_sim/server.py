@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import pages
+from . import pages, strict
 from .engine import API_VERSION, RequestCtx
 from .errors import StripeError, auth, idempotency, not_found
 from .listing import expand
@@ -125,7 +125,8 @@ class Handler(BaseHTTPRequestHandler):
             found = resolve(method, path)
             if found is None:
                 raise not_found(path)
-            fn, args = found
+            fn, args, pattern = found
+            strict.check(method, pattern, params)
             with sim.store.lock:
                 if idem_key:
                     cache_key = f"{key}:{idem_key}"

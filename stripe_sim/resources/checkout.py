@@ -114,7 +114,7 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "shipping_cost": None, "shipping_options": [], "status": "open", "submit_type": as_str(p, "submit_type"),
         "subscription": None, "success_url": as_str(p, "success_url"),
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted", "url": None, "wallet_options": None,
+        "ui_mode": "hosted_page", "url": None, "wallet_options": None,
     }, line_items=items, subscription_data=as_dict(p, "subscription_data"),
         payment_intent_data=as_dict(p, "payment_intent_data"), coupons=[c["id"] for c in coupons])
     cs["url"] = f"{sim.url}/checkout/{cs['id']}"

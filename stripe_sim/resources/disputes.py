@@ -15,9 +15,15 @@ from ..params import as_dict, as_str, metadata
 from ..routing import Request, route
 from .ledger import add_txn
 
-_EVIDENCE_KEYS = ("access_activity_log", "billing_address", "cancellation_policy", "customer_communication",
-                  "customer_email_address", "customer_name", "product_description", "receipt", "refund_policy",
-                  "service_date", "service_documentation", "uncategorized_file", "uncategorized_text")
+# Every text/file field of ``dispute.evidence`` in this API version (enhanced_evidence is an object).
+_EVIDENCE_KEYS = (
+    "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+    "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+    "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation", "duplicate_charge_explanation",
+    "duplicate_charge_id", "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
+    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address", "shipping_carrier",
+    "shipping_date", "shipping_documentation", "shipping_tracking_number", "uncategorized_file",
+    "uncategorized_text")
 
 
 def _open(sim: Sim, cid: str, when: int) -> None:
@@ -28,11 +34,12 @@ def _open(sim: Sim, cid: str, when: int) -> None:
     pmd = ch["payment_method_details"]["card"]
     dp = sim.new("du", "dispute", clock, {
         "amount": ch["amount"], "balance_transactions": [], "charge": ch["id"], "currency": ch["currency"],
-        "enhanced_eligibility_types": [], "evidence": dict.fromkeys(_EVIDENCE_KEYS),
+        "enhanced_eligibility_types": [], "evidence": dict(dict.fromkeys(_EVIDENCE_KEYS), enhanced_evidence={}),
         "evidence_details": {"due_by": when + 7 * DAY, "enhanced_eligibility": {}, "has_evidence": False,
-                             "past_due": False, "submission_count": 0},
+                             "past_due": False, "submission_count": 0, "submission_method": "not_submitted"},
         "is_charge_refundable": False, "payment_intent": ch["payment_intent"],
         "payment_method_details": {"card": {"brand": pmd.get("brand"), "case_type": "chargeback",
+                                            "network": pmd.get("network") or pmd.get("brand"),
                                             "network_reason_code": "10.4"}, "type": "card"},
         "reason": "fraudulent", "status": "needs_response"})
     ch["disputed"] = True
@@ -89,6 +96,7 @@ def _update(sim: Sim, req: Request) -> dict[str, Any]:
     text = " ".join(str(v) for v in dp["evidence"].values() if v)
     if ev and submit:
         dp["evidence_details"]["submission_count"] = int(dp["evidence_details"]["submission_count"]) + 1
+        dp["evidence_details"]["submission_method"] = "manual"
         outcome = "won" if "winning_evidence" in text else "lost" if "losing_evidence" in text else None
         dp["status"] = "under_review"
         if outcome:
