@@ -1,4 +1,4 @@
-"""Readers, the evidence of what they consented to, and their sign-in tokens."""
+"""Readers, the evidence of what they consented to, their sign-in tokens and sessions."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ class Reader(Base):
     email_verified_at: Mapped[optional_timestamp]
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     deleted_at: Mapped[optional_timestamp]
-    sessions_revoked_at: Mapped[optional_timestamp]
 
 
 class ConsentKind(StrEnum):
@@ -72,3 +71,21 @@ class LoginToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[optional_timestamp]
     created_at: Mapped[timestamp]
+
+
+class ReaderSession(Base):
+    """One signed-in browser (readers/sessions.py says why a row, not a cookie stamp).
+
+    The cookie carries a random id; only its SHA-256 is stored, so a copy of this table
+    cannot be replayed as cookies. `created_at` is the sign-in itself: the 30-day
+    absolute limit and the 15-minute "recent sign-in" rule both count from it.
+    """
+
+    __tablename__ = "reader_sessions"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    created_at: Mapped[timestamp]
+    last_seen_at: Mapped[timestamp]
+    revoked_at: Mapped[optional_timestamp]

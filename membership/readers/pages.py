@@ -214,12 +214,13 @@ def account_portal() -> Response:
 @bp.post("/account/signout")
 def account_signout() -> Response:
     end_session()
+    db.session.commit()
     return redirect(url_for(".signin_page"), 303)
 
 
 @bp.post("/account/signout-everywhere")
 def account_signout_everywhere() -> Response:
     revoke_all_sessions(_signed_in())
-    db.session.commit()
     end_session()
+    db.session.commit()
     return redirect(url_for(".signin_page"), 303)

@@ -33,7 +33,7 @@ from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.newsletters.models import NewsletterSubscription
-from membership.readers.models import Consent, LoginToken, Reader
+from membership.readers.models import Consent, LoginToken, Reader, ReaderSession
 from membership.staff.models import AuditLog
 
 _HIDDEN = {"token_hash", "code_hash", "context", "body_html", "body_text"}
@@ -97,7 +97,8 @@ def erase(reader: Reader, actor: str = "reader") -> None:
     _erase_at_stripe(reader)
     rid, now = reader.id, utcnow()
     erased_email = f"erased-{rid}@invalid"
-    reader.email, reader.name, reader.deleted_at, reader.sessions_revoked_at = erased_email, "", now, now
+    reader.email, reader.name, reader.deleted_at = erased_email, "", now
+    db.session.execute(delete(ReaderSession).where(ReaderSession.reader_id == rid))
     db.session.execute(update(Consent).where(Consent.reader_id == rid).values(ip=None, user_agent=None))
     db.session.execute(delete(NewsletterSubscription).where(NewsletterSubscription.reader_id == rid))
     db.session.execute(delete(LoginToken).where(LoginToken.reader_id == rid))

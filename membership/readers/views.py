@@ -29,6 +29,7 @@ from membership.readers.sessions import (
     csrf_token,
     end_session,
     require_reader,
+    require_recent_sign_in,
     revoke_all_sessions,
     session_reader,
     start_session,
@@ -106,7 +107,9 @@ def current_session() -> SessionOut:
 @operation(bp, "/signout", "POST", summary="Sign out of this browser", tag="readers", response=Done,
            security=READER)
 def signout() -> Done:
+    """Ends this session on the server: a copy of the cookie stops working too."""
     end_session()
+    db.session.commit()
     return Done()
 
 
@@ -114,8 +117,8 @@ def signout() -> Done:
            response=Done, security=READER)
 def signout_everywhere() -> Done:
     revoke_all_sessions(me())
-    db.session.commit()
     end_session()
+    db.session.commit()
     return Done()
 
 
@@ -168,10 +171,11 @@ def export() -> privacy.ExportOut:
 
 
 @operation(bp, "/me/erase", "POST", summary="Erase my personal data", tag="account", body=EraseIn,
-           response=Done, security=READER, errors=(502,))
+           response=Done, security=READER, errors=(403, 502))
 def erase(body: EraseIn) -> Done:
-    """Financial rows are kept (law); personal data is removed here and at Stripe."""
-    privacy.erase(me())
-    db.session.commit()
+    """Financial rows are kept (law); personal data is removed here and at Stripe.
+    Needs a sign-in from the last 15 minutes (else a fresh link is mailed: 403)."""
+    privacy.erase(require_recent_sign_in())
     end_session()
+    db.session.commit()
     return Done()
