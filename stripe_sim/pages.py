@@ -98,7 +98,8 @@ def _checkout(app: SimServer, method: str, cs_id: str, form: dict[str, Any]) -> 
             amount = parse_major(str(form.get("amount", "")), custom["currency"])
         try:
             checkout.complete(sim, cs, str(form.get("card_number", "")), amount,
-                              email=form.get("email") or None, name=form.get("name") or None)
+                              email=form.get("email") or None, name=form.get("name") or None,
+                              promotion_code=str(form.get("promotion_code") or "").strip() or None)
         except StripeError as err:
             sim.batch = None
             return _checkout_form(app, cs, custom, err.message, err.status)
@@ -131,6 +132,8 @@ def _checkout_form(app: SimServer, cs: dict[str, Any], custom: dict[str, Any] | 
                         f"min='0' step='{step}' required></label>")
     email = "" if cs["customer_email"] or cs["customer"] else \
         "<label>Email<input name='email' type='email' value='reader@example.com'></label>"
+    if cs["allow_promotion_codes"]:
+        email += "<label>Promotion code<input name='promotion_code' autocomplete='off'></label>"
     err = f"<p class='err' role='alert'>{escape(error)}</p>" if error else ""
     body = (f"<div class='box'><ul>{''.join(rows)}</ul></div>{err}"
             f"<form method='post' action='/checkout/{escape(cs['id'])}'>{amount_field}{email}"

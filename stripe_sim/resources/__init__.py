@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     payments,
     payouts,
     portal,
+    promotion_codes,
     refunds,
     sub_update,
     subscriptions,

@@ -12,9 +12,10 @@ from typing import Any
 from .. import errors
 from ..engine import DUE, INCLUDABLE, Sim, list_object
 from ..listing import paginate
-from ..params import as_dict, as_int, as_list, as_str, metadata
+from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
-from . import discounts
+from . import discounts, promotion_codes
+from .coupons import redeemable
 from .customers import create_customer
 from .payment_methods import DECLINE_MESSAGES, card_for_number, new_card_pm
 from .payments import confirm_pi, create_pi
@@ -63,7 +64,7 @@ def _totals(sim: Sim, items: list[list[Any]]) -> int | None:
 def _line_discounts(sim: Sim, cs: dict[str, Any], items: list[list[Any]]) -> list[int]:
     """What the session's coupon takes off each line (the same arithmetic as an invoice's)."""
     amounts = _amounts(sim, items)
-    coupons = [sim.store.get(c) for c in sim.store.m(cs["id"]).get("coupons", [])]
+    coupons = [r.coupon for r in redemptions(sim, cs)]
     if amounts is None or not coupons:
         return [0] * len(items)
     return [sum(col) for col in zip(*discounts.allocate(amounts, coupons), strict=True)]
@@ -83,10 +84,15 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
     now = sim.now(clock)
     total = _totals(sim, items)
     currency = sim.store.get(items[0][0])["currency"]
-    coupons = [c for c in discounts.requested_coupons(sim, p, currency, now, limit=1) if isinstance(c, dict)]
+    allow_promo = as_bool(p, "allow_promotion_codes")
+    if allow_promo and p.get("discounts"):
+        raise errors.invalid("You may only specify one of these parameters: allow_promotion_codes, discounts.",
+                             "allow_promotion_codes")
+    coupons = [c for c in discounts.requested_coupons(sim, p, currency, now, limit=1, customer=customer, amount=total)
+               if isinstance(c, discounts.Redeem)]
     cs = sim.new("cs", "checkout.session", clock, {
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
-        "allow_promotion_codes": None, "amount_subtotal": total, "amount_total": total,
+        "allow_promotion_codes": allow_promo, "amount_subtotal": total, "amount_total": total,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": as_str(p, "billing_address_collection"), "cancel_url": as_str(p, "cancel_url"),
         "client_reference_id": as_str(p, "client_reference_id"), "client_secret": None,
@@ -98,7 +104,7 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "customer_creation": None if customer or mode == "subscription" else
         (as_str(p, "customer_creation") or "if_required"),
         "customer_details": None, "customer_email": as_str(p, "customer_email"),
-        "discounts": [{"coupon": c["id"], "promotion_code": None} for c in coupons],
+        "discounts": _discount_rows(coupons),
         "expires_at": as_int(p, "expires_at") or now + 86400, "integration_identifier": None, "invoice": None,
         "invoice_creation": None if mode == "subscription" else {"enabled": False, "invoice_data": {
             "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None, "issuer": None,
@@ -116,11 +122,42 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted_page", "url": None, "wallet_options": None,
     }, line_items=items, subscription_data=as_dict(p, "subscription_data"),
-        payment_intent_data=as_dict(p, "payment_intent_data"), coupons=[c["id"] for c in coupons])
+        payment_intent_data=as_dict(p, "payment_intent_data"),
+        coupons=[[c.coupon["id"], c.promo["id"] if c.promo else None] for c in coupons])
     cs["url"] = f"{sim.url}/checkout/{cs['id']}"
     _set_amounts(sim, cs, items)
     sim.schedule(clock, int(cs["expires_at"]), "cs_expire", cs["id"])
     return sim.render(cs)
+
+
+def _discount_rows(redeems: list[discounts.Redeem]) -> list[dict[str, Any]]:
+    """A promotion code shows as itself; a coupon passed directly as the coupon."""
+    return [{"coupon": None if r.promo else r.coupon["id"], "promotion_code": r.promo["id"] if r.promo else None}
+            for r in redeems]
+
+
+def redemptions(sim: Sim, cs: dict[str, Any]) -> list[discounts.Redeem]:
+    out = []
+    for entry in sim.store.m(cs["id"]).get("coupons", []):
+        cid, pid = (entry, None) if isinstance(entry, str) else entry  # older state files kept coupon ids only
+        out.append(discounts.Redeem(sim.store.get(cid), sim.store.get(pid) if pid else None))
+    return out
+
+
+def apply_code(sim: Sim, cs: dict[str, Any], code: str) -> None:
+    """What a reader types into the page's promotion code field (``allow_promotion_codes``)."""
+    if not cs["allow_promotion_codes"]:
+        raise errors.invalid("This Checkout Session does not accept promotion codes.", "promotion_code")
+    promo = promotion_codes.by_code(sim, code)
+    if promo is None:
+        raise errors.invalid("This code is invalid.", "promotion_code")
+    now = sim.now(sim.clock_of(cs))
+    promotion_codes.check_promo(sim, promo, "promotion_code", customer=cs["customer"],
+                                amount=_totals(sim, sim.store.m(cs["id"])["line_items"]), currency=cs["currency"],
+                                now=now)
+    coupon = redeemable(sim, promo["promotion"]["coupon"], "promotion_code", cs["currency"], now)
+    sim.store.m(cs["id"])["coupons"] = [[coupon["id"], promo["id"]]]
+    cs["discounts"] = _discount_rows([discounts.Redeem(coupon, promo)])
 
 
 def _set_amounts(sim: Sim, cs: dict[str, Any], items: list[list[Any]]) -> int:
@@ -143,10 +180,12 @@ def needs_amount(sim: Sim, cs: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None = None,
-             email: str | None = None, name: str | None = None) -> None:
+             email: str | None = None, name: str | None = None, promotion_code: str | None = None) -> None:
     """Pay the session; raises a 402 StripeError on decline (session stays open)."""
     if cs["status"] != "open":
         raise errors.invalid(f"This Checkout Session is {cs['status']}.", code="checkout_session_not_open")
+    if promotion_code:
+        apply_code(sim, cs, promotion_code)
     meta = sim.store.m(cs["id"])
     items = [list(x) for x in meta["line_items"]]
     custom = needs_amount(sim, cs)
@@ -171,7 +210,7 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
         cus = create_customer(sim, {"email": email, "name": name or ""})
         cs["customer"] = cus["id"]
     pm = new_card_pm(sim, card_number, cus["id"] if cus else None) if card_required else None
-    coupons = [sim.store.get(c) for c in meta.get("coupons", [])]
+    coupons = redemptions(sim, cs)
     due = _set_amounts(sim, cs, items)
     if cs["mode"] == "subscription":
         assert cus is not None
@@ -204,10 +243,11 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
     sim.emit("checkout.session.completed", cs)
 
 
-def _redeem(coupons: list[dict[str, Any]]) -> None:
-    """Payment mode makes no subscription discount, but the coupon is still used up once."""
-    for c in coupons:
-        c["times_redeemed"] = int(c["times_redeemed"]) + 1
+def _redeem(coupons: list[discounts.Redeem]) -> None:
+    """Payment mode makes no subscription discount, but the coupon (and code) is still used up once."""
+    for r in coupons:
+        r.coupon["times_redeemed"] = int(r.coupon["times_redeemed"]) + 1
+        promotion_codes.redeem(r.promo)
 
 
 def _line_item_objects(sim: Sim, cs: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ after it, the way a repeating one is dropped at its ``end``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,54 +19,66 @@ from ..engine import RENDERERS, Sim
 from ..params import as_list
 from ..periods import add_months
 from .coupons import redeemable
+from .promotion_codes import redeem as redeem_promo
+from .promotion_codes import redeemable_promo
 
 MAX_DISCOUNTS = 20
 
 
-def requested_coupons(sim: Sim, p: dict[str, Any], currency: str, now: int, *, keep: list[str] | None = None,
-                      limit: int = MAX_DISCOUNTS) -> list[str | dict[str, Any]]:
-    """Validate ``discounts[i][coupon|discount]``: kept discount ids and coupons to redeem, in order.
+@dataclass
+class Redeem:
+    """A coupon to redeem, and the promotion code it was reached through (if any)."""
 
-    ``keep`` is the subscription's current discounts, the only ones ``discounts[i][discount]`` may name.
+    coupon: dict[str, Any]
+    promo: dict[str, Any] | None = None
+
+
+def requested_coupons(sim: Sim, p: dict[str, Any], currency: str, now: int, *, keep: list[str] | None = None,
+                      limit: int = MAX_DISCOUNTS, customer: str | None = None,
+                      amount: int | None = None) -> list[str | Redeem]:
+    """Validate ``discounts[i][coupon|promotion_code|discount]``: kept discount ids and redemptions, in order.
+
+    ``keep`` is the subscription's current discounts, the only ones ``discounts[i][discount]`` may name;
+    ``customer`` and ``amount`` (before discounts) are what a promotion code's restrictions are checked against.
     """
-    for gone in ("coupon", "promotion_code"):  # top-level forms left the API in basil; never ignore them silently
-        if gone in p:
-            raise errors.invalid(f"Received unknown parameter: {gone}", gone)
     specs = as_list(p, "discounts")
     if len(specs) > limit:
         raise errors.invalid(f"You may only specify up to {limit} discounts.", "discounts")
-    out: list[str | dict[str, Any]] = []
+    out: list[str | Redeem] = []
     for i, spec in enumerate(specs):
         param = f"discounts[{i}]"
         if not isinstance(spec, dict):
             raise errors.invalid(f"Invalid object: {param}", param)
-        if spec.get("promotion_code"):
-            raise errors.invalid("stripe_sim does not support promotion codes; pass a coupon.",
-                                 f"{param}[promotion_code]")
         if spec.get("discount"):
             if keep is None or spec["discount"] not in keep:
                 raise errors.missing("discount", str(spec["discount"]), f"{param}[discount]")
             out.append(str(spec["discount"]))
+        elif spec.get("promotion_code"):
+            promo = redeemable_promo(sim, spec["promotion_code"], f"{param}[promotion_code]", customer=customer,
+                                     amount=amount, currency=currency, now=now)
+            out.append(Redeem(redeemable(sim, promo["promotion"]["coupon"], f"{param}[promotion_code]", currency,
+                                         now), promo))
         elif spec.get("coupon"):
-            out.append(redeemable(sim, spec["coupon"], f"{param}[coupon]", currency, now))
+            out.append(Redeem(redeemable(sim, spec["coupon"], f"{param}[coupon]", currency, now)))
         else:
             raise errors.invalid(f"Missing required param: {param}[coupon].", f"{param}[coupon]")
     return out
 
 
 def create_discount(sim: Sim, coupon: dict[str, Any], *, customer: str, start: int, clock: str | None,
-                    subscription: str | None = None) -> dict[str, Any]:
-    """Redeem ``coupon`` (``times_redeemed`` + 1) and emit ``customer.discount.created``."""
+                    subscription: str | None = None, promo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Redeem ``coupon`` (and ``promo``: ``times_redeemed`` + 1 each) and emit ``customer.discount.created``."""
     months = coupon["duration_in_months"] if coupon["duration"] == "repeating" else None
     disc = sim.new("di", "discount", clock, {
         "checkout_session": None, "customer": customer, "customer_account": None,
         "end": add_months(start, int(months)) if months else None, "invoice": None, "invoice_item": None,
-        "promotion_code": None, "source": {"coupon": coupon["id"], "type": "coupon"}, "start": start,
-        "subscription": subscription, "subscription_item": None})
+        "promotion_code": promo["id"] if promo else None, "source": {"coupon": coupon["id"], "type": "coupon"},
+        "start": start, "subscription": subscription, "subscription_item": None})
     disc.pop("created", None)
     disc.pop("livemode", None)
     disc.pop("metadata", None)
     coupon["times_redeemed"] = int(coupon["times_redeemed"]) + 1
+    redeem_promo(promo)
     sim.emit("customer.discount.created", disc)
     return disc
 
@@ -74,7 +87,7 @@ def coupon_of(sim: Sim, disc: dict[str, Any]) -> dict[str, Any]:
     return sim.store.get(disc["source"]["coupon"])
 
 
-def replace(sim: Sim, sub: dict[str, Any], wanted: list[str | dict[str, Any]], now: int) -> None:
+def replace(sim: Sim, sub: dict[str, Any], wanted: list[str | Redeem], now: int) -> None:
     """Make ``sub["discounts"]`` exactly ``wanted``: drop the rest, redeem the new coupons."""
     kept = [w for w in wanted if isinstance(w, str)]
     for did in sub["discounts"]:
@@ -85,8 +98,8 @@ def replace(sim: Sim, sub: dict[str, Any], wanted: list[str | dict[str, Any]], n
         if isinstance(w, str):
             ids.append(w)
         else:
-            ids.append(create_discount(sim, w, customer=sub["customer"], start=now, clock=sim.clock_of(sub),
-                                       subscription=sub["id"])["id"])
+            ids.append(create_discount(sim, w.coupon, customer=sub["customer"], start=now, clock=sim.clock_of(sub),
+                                       subscription=sub["id"], promo=w.promo)["id"])
     sub["discounts"] = ids
 
 

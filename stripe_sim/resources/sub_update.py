@@ -41,7 +41,8 @@ def update_subscription(sim: Sim, sub: dict[str, Any], p: dict[str, Any]) -> dic
         raise errors.invalid("A canceled subscription can only update its cancellation_details and metadata.")
     clock = sim.clock_of(sub)
     now = sim.now(clock)
-    wanted = discounts.requested_coupons(sim, p, sub["currency"], now, keep=sub["discounts"]) \
+    wanted = discounts.requested_coupons(sim, p, sub["currency"], now, keep=sub["discounts"],
+                                         customer=sub["customer"]) \
         if "discounts" in p else None  # validated before anything changes: a 400 leaves no trace
     before = sim.render(sub)
     if wanted is not None:

@@ -57,7 +57,7 @@ def create_subscription(sim: Sim, cus: dict[str, Any], items: list[tuple[dict[st
                         pm_id: str | None, md: dict[str, Any], trial_end: int | None = None,
                         missing_pm: str = "create_invoice", payment_behavior: str = "allow_incomplete",
                         description: str | None = None, cancel_at_period_end: bool = False,
-                        set_default: bool = True, coupons: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                        set_default: bool = True, coupons: Sequence[discounts.Redeem] = ()) -> dict[str, Any]:
     """Create the sub, its first invoice and payment; events batched into Stripe's order.
 
     ``coupons`` were validated by the caller (discounts.requested_coupons): each becomes a
@@ -192,9 +192,10 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         trial_end = sim.now(cus.get("test_clock")) + days * 86400
     missing = (as_dict(as_dict(p, "trial_settings"), "end_behavior").get("missing_payment_method")
                or "create_invoice")
-    wanted = discounts.requested_coupons(sim, p, items[0][0]["currency"], sim.now(cus.get("test_clock"))) \
-        if items else []
-    coupons = [c for c in wanted if isinstance(c, dict)]
+    first = sum(int(price["unit_amount"] or 0) * qty for price, qty, _a in items)
+    wanted = discounts.requested_coupons(sim, p, items[0][0]["currency"], sim.now(cus.get("test_clock")),
+                                         customer=cus["id"], amount=first) if items else []
+    coupons = [c for c in wanted if isinstance(c, discounts.Redeem)]
     sub = create_subscription(sim, cus, items, pm_id=pm_id, md=metadata(p), trial_end=trial_end,
                               missing_pm=missing, description=as_str(p, "description"),
                               payment_behavior=as_str(p, "payment_behavior", "allow_incomplete") or "",
