@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import smtplib
 import socket
 import sys
@@ -221,6 +222,7 @@ def main() -> None:
     if not ready.wait(15):
         raise SystemExit("the SMTP sink did not start")
     settings = {"mode": "test", "database_url": db_url, "redis_url": REDIS_URL, "broker_key_prefix": prefix,
+                "secret_key": secrets.token_urlsafe(48),
                 "smtp_url": f"smtp://127.0.0.1:{smtp_port}", "public_url": "https://members.demo-gazette.example"}
     app = create_app(**settings)
     workers: list[WorkerProcess] = []
@@ -228,6 +230,7 @@ def main() -> None:
         with app.app_context():
             upgrade()
         env = {"APP_ENV": "test", "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "CELERY_KEY_PREFIX": prefix,
+               "SECRET_KEY": settings["secret_key"],
                "SMTP_URL": settings["smtp_url"], "PUBLIC_URL": settings["public_url"],
                "NEWSLETTER_SEND_RATE": str(args.rate), "NEWSLETTER_SEND_BURST": str(max(200, args.rate / 10)),
                "NEWSLETTER_SENDERS": "2", "NEWSLETTER_CHUNK_SIZE": "250",

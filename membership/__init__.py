@@ -37,6 +37,10 @@ def _configure(app: Flask, settings: Settings) -> None:
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
         RATELIMIT_KEY_PREFIX=settings.broker_key_prefix or "membership",
+        # Redis lost: count in this process's memory (one warning), never answer 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.25, "socket_timeout": 0.5} if settings.redis_url else {},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.mode == "production",
@@ -46,6 +50,18 @@ def _configure(app: Flask, settings: Settings) -> None:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     configure_logging()
     install_request_id(app)
+    _trust_proxies(app, settings.trusted_proxy_hops)
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind N proxies, take the client's address, scheme and host from the last N
+    X-Forwarded-* entries, so rate limits, consent evidence and logs see the reader,
+    not the proxy. With 0 (the default) the headers are ignored: a client talking to
+    the app directly could otherwise claim any address."""
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask, settings: Settings) -> None:

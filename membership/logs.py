@@ -18,6 +18,7 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context():
             record.request_id = getattr(g, "request_id", None)
+            record.client = request.remote_addr  # the reader's address once ProxyFix applied
         try:
             from celery import current_task
 

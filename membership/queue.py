@@ -26,7 +26,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     transport: dict[str, Any] = {}
     if settings.broker_url.startswith("redis"):
         # Longer than any countdown we use, so Redis never re-delivers a waiting task early.
-        transport.update(visibility_timeout=3600, socket_connect_timeout=2, socket_timeout=5)
+        # Short socket timeouts: a request never waits long on a lost Redis (the breaker
+        # in membership/breaker.py then skips it entirely for a while).
+        transport.update(visibility_timeout=3600, socket_connect_timeout=1, socket_timeout=2)
         if settings.broker_key_prefix:
             transport["global_keyprefix"] = settings.broker_key_prefix
     return {
@@ -79,15 +81,25 @@ def enqueue(task: Any, *args: Any, **options: Any) -> bool:
 
     On a broker outage log it and return False: the row is the truth and a sweeper retries.
     """
-    from flask import current_app
+    from flask import current_app, has_request_context
+
+    from membership.breaker import broker_breaker
 
     name = task_name(task)
+    breaker = broker_breaker(current_app)
+    # A request skips a broker known to be down (a reader never waits on it); tasks
+    # and commands always try, since the sweepers among them are how we catch up.
+    if has_request_context() and not breaker.allow():
+        log.debug("broker down, left for the sweeper", extra={"task": name})
+        return False
     try:
         current_app.extensions["celery"].send_task(name, args=args, **options)
-        return True
     except Exception as exc:  # kombu raises several unrelated types for "broker down"
         log.warning("enqueue failed, left for the sweeper", extra={"task": name, "error": str(exc)})
+        breaker.failed(exc)
         return False
+    breaker.succeeded()
+    return True
 
 
 _PENDING = "membership.pending_tasks"

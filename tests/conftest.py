@@ -6,6 +6,7 @@ loopback, and real Celery worker processes on demand.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,9 @@ from tests.support.worker import WorkerProcess
 
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
 STRIPE_KEY = "sk_test_suite"
+# One random signing key per test run, shared by the app and its worker processes
+# (a worker renders unsubscribe links and decrypts notice secrets the app made).
+SUITE_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def free_port() -> int:
@@ -65,6 +69,7 @@ def app_settings(pg_database: str, redis_url: str, ports: dict[str, int]) -> dic
         "stripe_api_base": f"http://127.0.0.1:{ports['stripe']}",
         "stripe_secret_key": STRIPE_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
+        "secret_key": SUITE_SECRET_KEY,
         "smtp_url": f"smtp://127.0.0.1:{ports['smtp']}",
         "public_url": "http://localhost",
     }
@@ -93,6 +98,7 @@ def worker_env(settings: dict[str, Any]) -> dict[str, str]:
         "STRIPE_API_BASE": settings["stripe_api_base"],
         "STRIPE_SECRET_KEY": settings["stripe_secret_key"],
         "STRIPE_WEBHOOK_SECRET": settings["stripe_webhook_secret"],
+        "SECRET_KEY": settings["secret_key"],
         "SMTP_URL": settings["smtp_url"],
         "PUBLIC_URL": settings["public_url"],
     }
@@ -205,6 +211,7 @@ def sqlite_app(tmp_path: Path, ports: dict[str, int]) -> Iterator[Flask]:
         stripe_api_base=f"http://127.0.0.1:{ports['stripe']}",
         stripe_secret_key=STRIPE_KEY,
         stripe_webhook_secret=WEBHOOK_SECRET,
+        secret_key=SUITE_SECRET_KEY,
         smtp_url=f"smtp://127.0.0.1:{ports['smtp']}",
         public_url="http://localhost",
     )

@@ -31,7 +31,7 @@ def embedded(sqlite_app: Flask, stripe_sim: Any, tmp_path: Path) -> Iterator[tup
     s = sqlite_app.config["SETTINGS"]
     env = {"APP_ENV": "test", "DATABASE_URL": s.database_url, "BROKER_URL": s.broker_url, "REDIS_URL": "",
            "CELERY_KEY_PREFIX": "", "STRIPE_API_BASE": s.stripe_api_base, "STRIPE_SECRET_KEY": s.stripe_secret_key,
-           "STRIPE_WEBHOOK_SECRET": s.stripe_webhook_secret, "SMTP_URL": s.smtp_url, "PUBLIC_URL": s.public_url}
+           "STRIPE_WEBHOOK_SECRET": s.stripe_webhook_secret, "SECRET_KEY": s.secret_key, "SMTP_URL": s.smtp_url, "PUBLIC_URL": s.public_url}
     worker = WorkerProcess(env, concurrency=1, log_path=tmp_path / "worker.log").start()
     try:
         with webhook_target(sqlite_app, stripe_sim) as (base, _):

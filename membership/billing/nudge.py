@@ -11,7 +11,9 @@ and a worker deletes the key *before* it looks for rows. So a row whose publish 
 skipped was committed while the key was set, i.e. before the pending message's worker
 deleted it and started looking. The key expires after NUDGE_TTL_MS in case its message
 is lost (Redis restart), and the sweeper still re-enqueues anything older than a
-minute, as before.
+minute, as before. While the broker's breaker is open (Redis lost), the endpoint
+neither sets the key nor publishes: the row is committed and the sweeper finds it, so
+acceptance stays as fast as the database allows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import redis
 from flask import Flask, current_app
 
+from membership.breaker import broker_breaker
 from membership.config import Settings
 from membership.queue import enqueue
 
@@ -38,7 +41,7 @@ def _client(app: Flask) -> redis.Redis | None:
         settings: Settings = app.config["SETTINGS"]
         client = None
         if settings.broker_url.startswith(("redis://", "rediss://")):
-            client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=2, socket_timeout=5)
+            client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=0.25, socket_timeout=0.5)
         app.extensions[_EXT] = client
     return app.extensions[_EXT]
 
@@ -55,12 +58,16 @@ def nudge(task: str, webhook_event_id: int) -> bool:
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     client = _client(app)
+    breaker = broker_breaker(app)
     if client is not None:
+        if not breaker.allow():
+            return False  # Redis is down: the sweeper picks the committed row up
         try:
             if not client.set(_key(app), webhook_event_id, nx=True, px=NUDGE_TTL_MS):
                 return True  # a pending message's worker will find this row
-        except redis.RedisError as exc:  # the publish below fails too and is logged there
-            log.debug("nudge key unavailable", extra={"error": str(exc)})
+        except redis.RedisError as exc:
+            breaker.failed(exc)
+            return False
     if enqueue(task, webhook_event_id):
         return True
     _clear(app)  # nothing is pending after all: let the next event try again
@@ -75,7 +82,7 @@ def clear_pending() -> None:
 
 def _clear(app: Flask) -> None:
     client = _client(app)
-    if client is None:
+    if client is None or not broker_breaker(app).allow():
         return
     try:
         client.delete(_key(app))

@@ -44,7 +44,7 @@ def test_embedded_default_worker_uses_the_sqlite_broker(sqlite_app: Flask, tmp_p
     """No Redis at all: the broker is kombu's SQLAlchemy transport on a SQLite file."""
     settings = sqlite_app.config["SETTINGS"]
     env = {"APP_ENV": "test", "DATABASE_URL": settings.database_url, "BROKER_URL": settings.broker_url,
-           "REDIS_URL": "", "CELERY_KEY_PREFIX": ""}
+           "REDIS_URL": "", "CELERY_KEY_PREFIX": "", "SECRET_KEY": settings.secret_key}
     worker = WorkerProcess(env, queues="default", concurrency=1, log_path=tmp_path / "worker.log").start()
     try:
         marker = uuid.uuid4().hex
