@@ -1,11 +1,29 @@
-"""`flask ...` commands for operators: seed the demo, create staff."""
+"""`flask ...` commands for operators: seed the demo; create staff, issue and revoke their tokens."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask import Flask
 
 from membership.enums import StaffRole
+from membership.staff.services import MAX_TOKEN_DAYS, TOKEN_DAYS
+
+T = TypeVar("T")
+
+
+def _or_fail(action: Callable[[], T]) -> T:
+    """A refused command (unknown user, duplicate, bad input) is one line and exit 1, not a traceback."""
+    from membership.errors import DomainError
+    from membership.extensions import db
+
+    try:
+        return action()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.detail) from None
 
 
 def register_cli(app: Flask) -> None:
@@ -27,16 +45,46 @@ def register_cli(app: Flask) -> None:
 
     @staff.command("create")
     @click.argument("email")
-    @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+    @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True,
+                  help="What they may do: membership/staff/roles.py.")
     @click.option("--name", default="")
-    def staff_create(email: str, role: str, name: str) -> None:
+    @click.option("--expires-days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=TOKEN_DAYS, show_default=True,
+                  help="Days until the token stops working.")
+    def staff_create(email: str, role: str, name: str, expires_days: int) -> None:
         """Create a staff user and print a one-time API token."""
         from membership.extensions import db
         from membership.staff.services import create_staff_user
 
-        user, token = create_staff_user(email, StaffRole(role), name)
+        user, token = _or_fail(lambda: create_staff_user(email, StaffRole(role), name, expires_days))
         db.session.commit()
-        click.echo(f"created {user.email} ({user.role.value}); API token (shown once): {token}")
+        click.echo(f"created {user.email} ({user.role.value}), token valid {expires_days} days; "
+                   f"API token (shown once): {token}")
+
+    @staff.command("token")
+    @click.argument("email")
+    @click.option("--expires-days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=TOKEN_DAYS, show_default=True,
+                  help="Days until the token stops working.")
+    def staff_token(email: str, expires_days: int) -> None:
+        """Issue a new one-time API token to an existing staff user (after expiry or revoke)."""
+        from membership.extensions import db
+        from membership.staff.services import issue_token, staff_by_email
+
+        token = _or_fail(lambda: issue_token(staff_by_email(email), expires_days))
+        db.session.commit()
+        click.echo(f"new token for {email.strip().lower()}, valid {expires_days} days; "
+                   f"API token (shown once): {token}")
+
+    @staff.command("revoke")
+    @click.argument("email")
+    def staff_revoke(email: str) -> None:
+        """Revoke every token of a staff user now (their next request is a 401)."""
+        from membership.extensions import db
+        from membership.staff.services import revoke_tokens
+
+        user, count = _or_fail(lambda: revoke_tokens(email))
+        db.session.commit()
+        click.echo(f"revoked {count} token(s) of {user.email}" if count
+                   else f"{user.email} had no live tokens; nothing revoked")
 
     from membership.newsletters.cli import register_cli as register_newsletter_cli
 

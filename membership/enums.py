@@ -55,5 +55,9 @@ class MrrMovement(StrEnum):
 
 
 class StaffRole(StrEnum):
-    FINANCE = "finance"
+    """What a staff member may do is decided by membership/staff/roles.py, not here."""
+
     ADMIN = "admin"
+    FINANCE = "finance"
+    EDITOR = "editor"
+    SUPPORT = "support"

@@ -15,13 +15,13 @@ from membership.billing.staff_schemas import WebhookEventOut, WebhookEventsOut, 
 from membership.errors import Conflict, NotFound
 from membership.extensions import db
 from membership.queue import enqueue
-from membership.staff.views import STAFF, STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 bp = Blueprint("billing_staff_api", __name__, url_prefix="/api/staff")
 
 
 @operation(bp, "/webhook-events", "GET", summary="Stripe events in the inbox by status (dead by default)",
-           tag="staff", query=WebhookEventsQuery, response=WebhookEventsOut, security=STAFF_ANY_ROLE)
+           tag="staff", query=WebhookEventsQuery, response=WebhookEventsOut, security=require_permission("inbox:read"))
 def list_webhook_events(query: WebhookEventsQuery) -> WebhookEventsOut:
     """Newest first. Dead events ran out of attempts (e.g. a reader Stripe knows and we do
     not); failed ones wait for their next retry."""
@@ -34,7 +34,7 @@ def list_webhook_events(query: WebhookEventsQuery) -> WebhookEventsOut:
 
 @operation(bp, "/webhook-events/<int:webhook_event_id>/replay", "POST",
            summary="Process a stored Stripe event again", tag="staff", response=WebhookEventOut,
-           status=202, security=STAFF, errors=(404, 409))
+           status=202, security=require_permission("inbox:replay"), errors=(404, 409))
 def replay_webhook_event(webhook_event_id: int) -> WebhookEventOut:
     """Fresh attempts, handed to the workers (handlers are idempotent, so replaying a
     processed event changes nothing). Refused while a worker holds the event."""

@@ -1,11 +1,9 @@
 """Staff API for newsletters and campaigns, on the operation registry (in
 /api/openapi.json, strict validation, fuzzed by the contract test).
 
-Every operation is open to any staff role, as before the move. Sending (schedule,
-resume) was weighed for admin only and left open: the project has no editorial role,
-so an admin-only send would lock out the finance tokens newsrooms already use for
-campaigns, and pause/cancel are the emergency brake that whoever notices a bad send
-must be able to pull. Narrowing a role is a product decision, not part of this move.
+Reading needs `newsletters:read`, every change (create, schedule, pause, resume,
+cancel) `newsletters:write`: both held by editors and admins only
+(membership/staff/roles.py). A finance token can no longer send to every reader.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from membership.newsletters.schemas import (
     ScheduleIn,
 )
 from membership.queue import enqueue_after_commit
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 bp = Blueprint("newsletters_staff_api", __name__, url_prefix="/api/staff")
 START_TASK = "workers.tasks.newsletters.start_campaign"
@@ -56,7 +54,7 @@ def _committed(campaign: Campaign) -> CampaignOut:
 
 
 @operation(bp, "/newsletters", "GET", summary="Newsletters", tag=TAG, response=NewslettersOut,
-           security=STAFF_ANY_ROLE)
+           security=require_permission("newsletters:read"))
 def list_newsletters() -> NewslettersOut:
     """All of them, inactive ones too, by id (a newsroom has a handful)."""
     rows = db.session.scalars(select(Newsletter).order_by(Newsletter.id)).all()
@@ -64,7 +62,7 @@ def list_newsletters() -> NewslettersOut:
 
 
 @operation(bp, "/newsletters", "POST", summary="Create a newsletter", tag=TAG, body=NewsletterIn,
-           response=NewsletterCreatedOut, status=201, security=STAFF_ANY_ROLE, errors=(409,))
+           response=NewsletterCreatedOut, status=201, security=require_permission("newsletters:write"), errors=(409,))
 def create_newsletter(body: NewsletterIn) -> NewsletterCreatedOut:
     """The slug is its public name in unsubscribe answers, so a taken slug is a 409."""
     newsletter = campaigns.create_newsletter(body.slug, body.name, body.description)
@@ -73,7 +71,7 @@ def create_newsletter(body: NewsletterIn) -> NewsletterCreatedOut:
 
 
 @operation(bp, "/campaigns", "POST", summary="Create a draft campaign", tag=TAG, body=CampaignIn,
-           response=CampaignOut, status=201, security=STAFF_ANY_ROLE, errors=(404,))
+           response=CampaignOut, status=201, security=require_permission("newsletters:write"), errors=(404,))
 def create_campaign(body: CampaignIn) -> CampaignOut:
     """A draft sends nothing until scheduled. An unknown newsletter or tier plan is a 404
     (checked here: a dangling plan id would otherwise fail the foreign key, a 500)."""
@@ -86,14 +84,15 @@ def create_campaign(body: CampaignIn) -> CampaignOut:
 
 
 @operation(bp, "/campaigns/<int:campaign_id>", "GET", summary="A campaign and its delivery counts", tag=TAG,
-           response=CampaignOut, security=STAFF_ANY_ROLE)
+           response=CampaignOut, security=require_permission("newsletters:read"))
 def campaign_status(campaign_id: int) -> CampaignOut:
     """Counts come from the delivery rows, so polling this shows a send's progress."""
     return _campaign_out(campaigns.get_campaign(campaign_id))
 
 
 @operation(bp, "/campaigns/<int:campaign_id>/schedule", "POST", summary="Schedule a campaign (now by default)",
-           tag=TAG, body=ScheduleIn, response=CampaignOut, security=STAFF_ANY_ROLE, errors=(409,))
+           tag=TAG, body=ScheduleIn, response=CampaignOut, security=require_permission("newsletters:write"),
+           errors=(409,))
 def schedule_campaign(campaign_id: int, body: ScheduleIn) -> CampaignOut:
     """Due now: the start task is enqueued after the commit (a rollback sends nothing);
     later: beat's start_due_campaigns starts it. Send `{}` to schedule for now."""
@@ -123,7 +122,7 @@ def _action(name: str, action: Callable[[int], Campaign], summary: str, why: str
     view.__name__ = f"{name}_campaign"
     view.__doc__ = why
     operation(bp, f"/campaigns/<int:campaign_id>/{name}", "POST", summary=summary, tag=TAG,
-              response=CampaignOut, security=STAFF_ANY_ROLE, errors=(409,))(view)
+              response=CampaignOut, security=require_permission("newsletters:write"), errors=(409,))(view)
 
 
 for _name, _move, _summary, _why in (

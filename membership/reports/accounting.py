@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -208,14 +209,19 @@ def journal_export(start: date, end: date, currency: str) -> JournalExport:
     return JournalExport(start, end, currency, journals)
 
 
-def csv_rows(start: date, end: date, currency: str, target: str) -> list[tuple[str, ...]]:
+def csv_rows(start: date, end: date, currency: str, target: str) -> list[tuple[str | Decimal, ...]]:
     """The import file's rows (QuickBooks or Xero layout) straight from the query's tuples:
     no per-line objects in between (a month is ~120k lines at 100k readers, and those
     objects cost more in allocation and garbage collection than the file itself).
-    Refuses (409) like `journal_export` if a journal does not balance."""
-    refs, fmt = _refs(chart()), formatter(currency)
+    Refuses (409) like `journal_export` if a journal does not balance. Amounts are
+    Decimals (numbers to the CSV writer, so a negative one is not neutralised as text)."""
+    refs, text = _refs(chart()), formatter(currency)
+
+    def fmt(amount_minor: int) -> Decimal:
+        return Decimal(text(amount_minor))
+
     line = _quickbooks_line if target == "quickbooks" else _xero_line
-    out: list[tuple[str, ...]] = []
+    out: list[tuple[str | Decimal, ...]] = []
     for journal_no, day, first, lines in _journals(start, end, currency, outlet_zone()):
         head = (journal_no, day.isoformat(), first[4], _who(first))
         out.extend(line(head, refs[(row[8], row[9])], row[10], fmt) for row in lines)
@@ -285,7 +291,7 @@ def formatter(currency: str) -> Callable[[int], str]:
 
 
 def _quickbooks_line(head: tuple[str, str, str, str], ref: AccountRef, amount: int,
-                     fmt: Callable[[int], str]) -> tuple[str, ...]:
+                     fmt: Callable[[int], Decimal]) -> tuple[str | Decimal, ...]:
     """One row per line; the amount positive in Debits or in Credits, the other cell empty."""
     journal_no, day, memo, name = head
     return (journal_no, day, ref.name, fmt(amount) if amount > 0 else "", fmt(-amount) if amount < 0 else "",
@@ -293,7 +299,7 @@ def _quickbooks_line(head: tuple[str, str, str, str], ref: AccountRef, amount: i
 
 
 def _xero_line(head: tuple[str, str, str, str], ref: AccountRef, amount: int,
-               fmt: Callable[[int], str]) -> tuple[str, ...]:
+               fmt: Callable[[int], Decimal]) -> tuple[str | Decimal, ...]:
     """One row per line, signed (debit positive); Xero groups a journal's lines by Narration
     (and Date), so the narration starts with the journal number, unique per journal."""
     journal_no, day, memo, _name = head

@@ -10,12 +10,12 @@ from membership.reports import accounting
 from membership.reports.accounting_schemas import JournalExportOut, JournalExportQuery, JournalLineOut, JournalOut
 from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 
 @operation(bp, "/journal-export", "GET", summary="The journal for QuickBooks Online or Xero, one currency",
-           tag="reports", query=JournalExportQuery, response=JournalExportOut, security=STAFF_ANY_ROLE,
-           errors=(409,), also_produces=("text/csv",))
+           tag="reports", query=JournalExportQuery, response=JournalExportOut,
+           security=require_permission("reports:read"), errors=(409,), also_produces=("text/csv",))
 def journal_export(query: JournalExportQuery) -> JournalExportOut | Response:
     """Journals whose accounting month is in [start, end) (first days of months), each
     balanced; 409 if one does not balance in the currency (the import would refuse it)."""

@@ -1,4 +1,4 @@
-"""The monthly cash summary as an operation (JSON or CSV, any staff role)."""
+"""The monthly cash summary as an operation (JSON or CSV, finance and admin roles)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from membership.reports.blueprint import bp
 from membership.reports.cash_schemas import CashCellOut, CashSummaryOut, CashTotalsOut
 from membership.reports.csv_out import csv_response
 from membership.reports.schemas import PeriodQuery
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 TOTAL = "total"  # the CSV's period and stream on a currency's totals row
 
 
 @operation(bp, "/cash-summary", "GET", summary="Monthly cash summary per stream and currency",
-           tag="reports", query=PeriodQuery, response=CashSummaryOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=PeriodQuery, response=CashSummaryOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def cash_summary(query: PeriodQuery) -> CashSummaryOut | Response:
     """Accounting months whose first day is in [start, end), from the journal; per

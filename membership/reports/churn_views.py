@@ -1,4 +1,4 @@
-"""Churn and cohorts as operations (JSON or CSV, any staff role). CSV: one row per
+"""Churn and cohorts as operations (JSON or CSV, finance and admin roles). CSV: one row per
 month (churn) or per cohort and month (cohorts); per-currency figures are columns
 named after the currency, and every rate is three columns (count, of, percent)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from flask import Response
@@ -16,11 +17,11 @@ from membership.reports import churn as report
 from membership.reports.blueprint import bp
 from membership.reports.churn_schemas import ChurnOut, CohortsOut, StreamMonthsQuery
 from membership.reports.csv_out import csv_response
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 
 @operation(bp, "/churn", "GET", summary="Logo and revenue churn, renewal rate, per month",
-           tag="reports", query=StreamMonthsQuery, response=ChurnOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=StreamMonthsQuery, response=ChurnOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def churn_report(query: StreamMonthsQuery) -> ChurnOut | Response:
     """Voluntary vs delinquent, monthly vs annual plans, gross and net revenue churn per
@@ -33,7 +34,7 @@ def churn_report(query: StreamMonthsQuery) -> ChurnOut | Response:
 
 
 @operation(bp, "/cohorts", "GET", summary="Cohorts: logo and net MRR retention by month of joining",
-           tag="reports", query=StreamMonthsQuery, response=CohortsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=StreamMonthsQuery, response=CohortsOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def cohorts_report(query: StreamMonthsQuery) -> CohortsOut | Response:
     """One cohort per month in [start, end), followed to the last month."""
@@ -49,7 +50,8 @@ def _rate_cols(name: str) -> list[str]:
 
 
 def _rate(r: report.Rate) -> list[Any]:
-    return [r.numerator, r.denominator, r.percent or ""]
+    """The percent as a number (a net churn can be negative: text "-10.0" would be neutralised)."""
+    return [r.numerator, r.denominator, Decimal(r.percent) if r.percent else ""]
 
 
 def _churn_csv(result: report.Churn) -> tuple[list[str], Iterable[list[Any]]]:

@@ -1,25 +1,22 @@
 """Reports as CSV: one header row, plain minor-unit integers and ISO dates, so a
 spreadsheet or an accounting import reads them without locale guessing. The report's
-name and version travel in the file name and an `X-Report` header, not in the rows."""
+name and version travel in the file name and an `X-Report` header, not in the rows.
+Cells are written by membership/csv_safe.py, which neutralises formula-like text."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from flask import Response
 
+from membership.csv_safe import csv_text
+
 
 def csv_response(name: str, version: int, start: date, end: date, header: Sequence[str],
                  rows: Iterable[Sequence[Any]]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
     filename = f"{name}-v{version}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(csv_text(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "X-Report": f"{name}/{version}"})

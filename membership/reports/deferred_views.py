@@ -1,5 +1,5 @@
 """Deferred revenue roll-forward and recognition waterfall as operations (JSON or CSV,
-any staff role)."""
+finance and admin roles)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from membership.reports.deferred_schemas import (
     WaterfallOut,
 )
 from membership.reports.schemas import MonthsQuery
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 ROW_FIELDS = [f.name for f in fields_of(deferred.WaterfallRow) if f.name != "cells"]
 
 
 @operation(bp, "/deferred-revenue", "GET", summary="Deferred revenue roll-forward per month, currency, stream",
-           tag="reports", query=MonthsQuery, response=DeferredRevenueOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=MonthsQuery, response=DeferredRevenueOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def deferred_revenue(query: MonthsQuery) -> DeferredRevenueOut | Response:
     """Amounts still owed (positive); per row opening + deferred - recognized - refunded
@@ -38,7 +38,7 @@ def deferred_revenue(query: MonthsQuery) -> DeferredRevenueOut | Response:
 
 
 @operation(bp, "/recognition-waterfall", "GET", summary="Recognition waterfall: billing month x service month",
-           tag="reports", query=MonthsQuery, response=WaterfallOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=MonthsQuery, response=WaterfallOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def recognition_waterfall(query: MonthsQuery) -> WaterfallOut | Response:
     """Rows: billing months in the period (payment's paid_at); cells: service months, net

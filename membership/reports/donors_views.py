@@ -1,9 +1,10 @@
-"""Donors report and year-end giving statements, as operations (JSON or CSV, any staff role)."""
+"""Donors report and year-end giving statements, as operations (JSON or CSV, finance and admin roles)."""
 
 from __future__ import annotations
 
 from dataclasses import fields as fields_of
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response
@@ -13,14 +14,14 @@ from membership.reports import donors
 from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
 from membership.reports.donors_schemas import DonorsOut, DonorsQuery, StatementsOut, StatementsQuery
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 DONOR_COLUMNS = ("donors", "new", "retained", "reactivated", "lapsed", "previous_donors", "gifts", "gross_minor",
                  "benefit_minor", "deductible_minor")
 
 
 @operation(bp, "/donors", "GET", summary="Donors: new, retained, lapsed, reactivated; recurring share; gifts",
-           tag="reports", query=DonorsQuery, response=DonorsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=DonorsQuery, response=DonorsOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def donor_report(query: DonorsQuery) -> DonorsOut | Response:
     """Per currency, [start, end) against as many calendar months before it (definitions
@@ -35,7 +36,7 @@ def donor_report(query: DonorsQuery) -> DonorsOut | Response:
 
 
 @operation(bp, "/donors/statements", "GET", summary="Year-end giving statements, one row per donor and currency",
-           tag="reports", query=StatementsQuery, response=StatementsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=StatementsQuery, response=StatementsOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def donor_statements(query: StatementsQuery) -> StatementsOut | Response:
     """The same totals and wording as the mailed year-end statements, for a mail merge or a check."""
@@ -49,6 +50,7 @@ def donor_statements(query: StatementsQuery) -> StatementsOut | Response:
 
 
 def _csv_row(c: donors.CurrencyDonors) -> list[Any]:
-    """Empty cells where a figure is undefined (no gifts)."""
-    blank = ("" if v is None else v for v in (c.recurring_share.percent, c.average_gift_minor, c.median_gift_minor))
+    """Empty cells where a figure is undefined (no gifts); the percent as a number."""
+    percent = None if c.recurring_share.percent is None else Decimal(c.recurring_share.percent)
+    blank = ("" if v is None else v for v in (percent, c.average_gift_minor, c.median_gift_minor))
     return [c.currency, *(getattr(c, f) for f in DONOR_COLUMNS), c.recurring_share.numerator_minor, *blank]

@@ -1,4 +1,4 @@
-"""The exceptions worklist as an operation (JSON, any staff role)."""
+"""The exceptions worklist as an operation (JSON, finance and admin roles)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from membership.db import utcnow
 from membership.reports import exceptions
 from membership.reports.blueprint import bp
 from membership.reports.schemas import ExceptionsOut
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 
 @operation(bp, "/exceptions", "GET", summary="What finance should look at now", tag="reports",
-           response=ExceptionsOut, security=STAFF_ANY_ROLE)
+           response=ExceptionsOut, security=require_permission("reports:read"))
 def exception_report() -> ExceptionsOut:
     """Failed renewals, open disputes, unreconciled payouts, unattributed payout lines and
     dead webhook events; each list is capped at 500 and carries its full count."""

@@ -1,4 +1,4 @@
-"""MRR roll-forward and its drill-down, as operations (JSON or CSV, any staff role)."""
+"""MRR roll-forward and its drill-down, as operations (JSON or CSV, finance and admin roles)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from membership.reports import mrr_rollforward
 from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
 from membership.reports.schemas import MovementsOut, MovementsQuery, RollForwardOut, RollForwardQuery
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 
 @operation(bp, "/mrr-rollforward", "GET", summary="MRR roll-forward: start, movements, FX, end",
-           tag="reports", query=RollForwardQuery, response=RollForwardOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=RollForwardQuery, response=RollForwardOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def mrr_roll_forward(query: RollForwardQuery) -> RollForwardOut | Response:
     """Per currency start + movements = end exactly; with `base_currency`, converted at
@@ -31,7 +31,7 @@ def mrr_roll_forward(query: RollForwardQuery) -> RollForwardOut | Response:
 
 
 @operation(bp, "/mrr-movements", "GET", summary="The MRR movements behind a roll-forward figure",
-           tag="reports", query=MovementsQuery, response=MovementsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=MovementsQuery, response=MovementsOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def mrr_movements(query: MovementsQuery) -> MovementsOut | Response:
     """Oldest first, with the reader; `truncated` when `limit` cut the list."""

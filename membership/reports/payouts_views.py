@@ -1,4 +1,4 @@
-"""Payout reconciliation as an operation (JSON or CSV, any staff role)."""
+"""Payout reconciliation as an operation (JSON or CSV, finance and admin roles)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from membership.reports import payouts
 from membership.reports.blueprint import bp
 from membership.reports.csv_out import csv_response
 from membership.reports.schemas import PayoutsOut, PeriodQuery
-from membership.staff.views import STAFF_ANY_ROLE
+from membership.staff.auth import require_permission
 
 
 @operation(bp, "/payouts", "GET", summary="Payout reconciliation: each payout's lines by stream",
-           tag="reports", query=PeriodQuery, response=PayoutsOut, security=STAFF_ANY_ROLE,
+           tag="reports", query=PeriodQuery, response=PayoutsOut, security=require_permission("reports:read"),
            also_produces=("text/csv",))
 def payout_reconciliation(query: PeriodQuery) -> PayoutsOut | Response:
     """Payouts arriving in the period; `difference_minor` is lines minus amount (0 when reconciled)."""

@@ -1,5 +1,5 @@
 """The reports API: importing this module registers every report's operations on the
-blueprint the app registers. Any staff role reads reports (they change nothing).
+blueprint the app registers. Reports need `reports:read` (finance, admin), their CSVs also `exports:download`.
 One `*_views` module per report; add its import here."""
 
 from __future__ import annotations

@@ -1,30 +1,40 @@
-"""Staff API (bearer token): complimentary memberships and gift memberships (admin role).
+"""Staff API (bearer token): complimentary memberships, gift memberships and the audit log.
 
-Both staff security schemes live here; other domains' staff operations (the webhook
-inbox: billing/staff_views.py) use them."""
+Every staff operation, here and in other domains, declares the permission it needs
+with `security=require_permission(...)` (membership/staff/auth.py; which roles hold
+what is membership/staff/roles.py). This blueprint also installs the app-wide hook
+that writes the audit entry of every staff write and export (audit.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from sqlalchemy import select
 
-from membership.api import operation, register_security
+from membership.api import operation
 from membership.extensions import db
 from membership.staff import comps
-from membership.staff.auth import current_staff, require_admin, require_staff
-from membership.staff.schemas import CompIn, CompOut, CompsOut, CompsQuery, GiftOut, GiftsOut, GiftsQuery
+from membership.staff.audit import after_staff_request
+from membership.staff.auth import current_staff, require_permission
+from membership.staff.models import AuditLog
+from membership.staff.schemas import (
+    AuditEntryOut,
+    AuditOut,
+    AuditQuery,
+    CompIn,
+    CompOut,
+    CompsOut,
+    CompsQuery,
+    GiftOut,
+    GiftsOut,
+    GiftsQuery,
+)
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/staff")
-STAFF = "staffBearer"
-register_security(STAFF, {"type": "http", "scheme": "bearer", "description": "A staff API token (admin role)."},
-                  require_admin)
-STAFF_ANY_ROLE = "staffBearerAnyRole"
-register_security(STAFF_ANY_ROLE, {"type": "http", "scheme": "bearer",
-                                   "description": "A staff API token (any role: admin, finance, ...)."},
-                  require_staff)
+bp.after_app_request(after_staff_request)
 
 
 @operation(bp, "/comps", "POST", summary="Grant a complimentary membership", tag="staff", body=CompIn,
-           response=CompOut, status=201, security=STAFF)
+           response=CompOut, status=201, security=require_permission("comps:write"))
 def grant(body: CompIn) -> CompOut:
     comp = comps.grant_comp(current_staff(), body.reader_id, body.plan, body.expires_at, body.reason)
     db.session.commit()
@@ -32,13 +42,13 @@ def grant(body: CompIn) -> CompOut:
 
 
 @operation(bp, "/comps", "GET", summary="Complimentary memberships", tag="staff", query=CompsQuery,
-           response=CompsOut, security=STAFF)
+           response=CompsOut, security=require_permission("members:read"))
 def list_comps(query: CompsQuery) -> CompsOut:
     return CompsOut(comps=[CompOut.model_validate(c, from_attributes=True) for c in comps.list_comps(query.reader_id)])
 
 
 @operation(bp, "/comps/<int:comp_id>/revoke", "POST", summary="Revoke a complimentary membership now",
-           tag="staff", response=CompOut, security=STAFF, errors=(409,))
+           tag="staff", response=CompOut, security=require_permission("comps:write"), errors=(409,))
 def revoke(comp_id: int) -> CompOut:
     comp = comps.revoke_comp(current_staff(), comp_id)
     db.session.commit()
@@ -46,6 +56,27 @@ def revoke(comp_id: int) -> CompOut:
 
 
 @operation(bp, "/gifts", "GET", summary="Gift memberships (codes are never shown)", tag="staff",
-           query=GiftsQuery, response=GiftsOut, security=STAFF)
+           query=GiftsQuery, response=GiftsOut, security=require_permission("members:read"))
 def list_gifts(query: GiftsQuery) -> GiftsOut:
     return GiftsOut(gifts=[GiftOut.model_validate(g, from_attributes=True) for g in comps.list_gifts(query.status)])
+
+
+@operation(bp, "/audit", "GET", summary="The staff audit log, newest first", tag="staff", query=AuditQuery,
+           response=AuditOut, security=require_permission("audit:read"))
+def audit_log(query: AuditQuery) -> AuditOut:
+    """Every staff write and export (refused attempts too, with their status), plus the
+    operators' commands (actor `cli`). Page backwards with `before_id`."""
+    stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(query.limit + 1)
+    if query.actor is not None:
+        stmt = stmt.where(AuditLog.actor == query.actor.strip().lower())
+    if query.action is not None:
+        stmt = stmt.where(AuditLog.action == query.action)
+    if query.since is not None:
+        stmt = stmt.where(AuditLog.at >= query.since)
+    if query.before_id is not None:
+        stmt = stmt.where(AuditLog.id < query.before_id)
+    rows = list(db.session.scalars(stmt))
+    page = rows[:query.limit]
+    more = len(rows) > query.limit
+    return AuditOut(entries=[AuditEntryOut.model_validate(r, from_attributes=True) for r in page],
+                    count=len(page), next_before_id=page[-1].id if more else None)

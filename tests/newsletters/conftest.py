@@ -54,6 +54,6 @@ def reader_ids(emails: list[str]) -> list[int]:
 def staff_token(db_session: Any) -> str:
     from membership.staff.services import create_staff_user
 
-    _, token = create_staff_user("editor@example.org", StaffRole.ADMIN)
+    _, token = create_staff_user("editor@example.org", StaffRole.EDITOR)
     db.session.commit()  # a refused API request rolls back what is uncommitted (the registry)
     return token

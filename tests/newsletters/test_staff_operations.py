@@ -1,5 +1,5 @@
-"""The staff newsletter API on the operation registry: documented, strict, any staff role,
-and answering with the same JSON as before the move."""
+"""The staff newsletter API on the operation registry: documented, strict, editors and
+admins only (a finance token no longer sends), and answering with the same JSON as before the move."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_every_operation_is_in_the_document_for_any_staff_role(client: Any) -> None:
+def test_every_operation_is_in_the_document_behind_the_newsletter_permissions(client: Any) -> None:
     paths = client.get("/api/openapi.json").get_json()["paths"]
     expected = {("/api/staff/newsletters", "get"), ("/api/staff/newsletters", "post"),
                 ("/api/staff/campaigns", "post"), ("/api/staff/campaigns/{campaign_id}", "get"),
@@ -29,7 +29,8 @@ def test_every_operation_is_in_the_document_for_any_staff_role(client: Any) -> N
     expected |= {(f"/api/staff/campaigns/{{campaign_id}}/{a}", "post") for a in ACTIONS}
     for path, method in expected:
         op = paths[path][method]
-        assert op["security"] == [{"staffBearerAnyRole": []}], (path, method)
+        scheme = "staff.newsletters.read" if method == "get" else "staff.newsletters.write"
+        assert op["security"] == [{scheme: []}], (path, method)
         assert {"401", "403"} <= set(op["responses"]), (path, method)
     for action in (*ACTIONS, "schedule"):
         assert {"404", "409"} <= set(paths[f"/api/staff/campaigns/{{campaign_id}}/{action}"]["post"]["responses"])
@@ -108,11 +109,21 @@ def test_schedule_now_needs_a_json_body(client: Any, staff_token: str) -> None:
     assert now["scheduled_at"] <= utcnow().isoformat()
 
 
-def test_a_finance_token_runs_campaigns(client: Any) -> None:
-    """Any staff role, as before: no action is admin only."""
-    _, token = create_staff_user("finance@example.org", StaffRole.FINANCE)
+def test_an_editor_runs_campaigns_and_a_finance_token_cannot(client: Any) -> None:
+    """Editors (and admins) hold newsletters:write; finance and support are refused with
+    a 403 problem naming the permission, and the campaign is untouched."""
+    _, finance = create_staff_user("finance@example.org", StaffRole.FINANCE)
+    _, support = create_staff_user("support@example.org", StaffRole.SUPPORT)
+    _, token = create_staff_user("desk-editor@example.org", StaffRole.EDITOR)
     campaign = make_campaign(make_newsletter().id, CampaignStatus.SENDING)
     db.session.commit()
+    for refused in (finance, support):
+        assert client.get("/api/staff/newsletters", headers=_auth(refused)).status_code == 403
+        for action in ("pause", "cancel", "resume"):
+            denied = client.post(f"/api/staff/campaigns/{campaign.id}/{action}", headers=_auth(refused))
+            assert denied.status_code == 403 and denied.mimetype == "application/problem+json", action
+            assert denied.get_json()["permission"] == "newsletters:write"
+    assert client.get(f"/api/staff/campaigns/{campaign.id}", headers=_auth(token)).get_json()["status"] == "sending"
     assert client.get("/api/staff/newsletters", headers=_auth(token)).status_code == 200
     assert client.post(f"/api/staff/campaigns/{campaign.id}/pause", headers=_auth(token)).status_code == 200
     assert client.post(f"/api/staff/campaigns/{campaign.id}/cancel", headers=_auth(token)).status_code == 200

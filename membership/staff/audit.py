@@ -1,0 +1,86 @@
+"""The audit log's one writer for staff requests, and the token's `last_used_at`.
+
+Why an after-request hook and not a call in each view: a new staff route cannot forget
+it. Any request that authenticated with a staff token and either writes (POST, PUT,
+PATCH, DELETE) or downloads a file (`format=` other than json, or a text/csv body) gets
+one entry, refused ones (403, 409, 422, ...) included, with the status in `details`:
+an attempt is part of the record. The entry is committed on its own after the view's
+own commit; if it cannot be written, a file is not handed out (503) and a write that
+already happened is logged loudly.
+
+`last_used_at` is written at most once a minute per token (the check reads the value
+loaded at authentication; the UPDATE's WHERE makes concurrent requests write once).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, request
+from sqlalchemy import or_, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from membership.db import utcnow
+from membership.errors import problem
+from membership.extensions import db
+from membership.staff.auth import Caller, current_caller, is_export
+from membership.staff.models import ApiToken, AuditLog
+
+log = logging.getLogger(__name__)
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def after_staff_request(response: Response) -> Response:
+    caller = current_caller()
+    if caller is None:
+        return response
+    export = is_export() or response.mimetype == "text/csv"
+    audited = request.method in WRITES or export
+    now = utcnow()
+    touch = caller.last_used_at is None or now - caller.last_used_at >= TOUCH_EVERY
+    if not audited and not touch:
+        return response
+    try:
+        if audited:
+            db.session.add(_entry(caller, response, export))
+        if touch:
+            db.session.execute(update(ApiToken).where(
+                ApiToken.id == caller.token_id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
+            ).values(last_used_at=now))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("staff audit entry not written", extra={"actor": caller.email, "path": request.path})
+        if export and response.status_code < 400:
+            return problem(503, "Service unavailable", "The export could not be recorded in the audit log; "
+                           "retry later.", "unavailable")
+    return response
+
+
+def _entry(caller: Caller, response: Response, export: bool) -> AuditLog:
+    """action: the operation id (as in /api/openapi.json); target: the path's resource id
+    when it has one, else the path."""
+    view_args: dict[str, Any] = dict(request.view_args or {})
+    if view_args:
+        key, value = next(iter(view_args.items()))
+        target_type, target_id = key.removesuffix("_id"), str(value)
+    else:
+        target_type, target_id = "path", request.path[:255]
+    details: dict[str, Any] = {"method": request.method, "path": request.path[:500], "status": response.status_code}
+    if request.args:
+        details["query"] = {k: v[:200] for k, v in request.args.items()}
+    if export:
+        details["export"] = True
+        if "X-Report" in response.headers:
+            details["report"] = response.headers["X-Report"]
+    elif response.is_json and not response.is_streamed:
+        body = response.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("id"), int):
+            details["result_id"] = body["id"]
+    action = (request.endpoint or request.method.lower())[:64]
+    return AuditLog(actor=caller.email, action=action, target_type=target_type[:64], target_id=target_id,
+                    details=details, at=utcnow())
