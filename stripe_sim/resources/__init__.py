@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     portal,
     promotion_codes,
     refunds,
+    schedules,
     sub_update,
     subscriptions,
     webhook_endpoints,

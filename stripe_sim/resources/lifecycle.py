@@ -7,6 +7,7 @@ canceled sub, does nothing), so schedules never need to be unscheduled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import DAY, DUE, Sim
@@ -15,6 +16,9 @@ from . import discounts
 from . import invoices as inv_mod
 
 LIVE = ("active", "past_due", "trialing")
+# Run at a period end before it renews (a subscription schedule moves to its next phase here, so the
+# renewal already bills the new price); a hook answering True has ended the subscription instead.
+BEFORE_RENEWAL: list[Callable[[Sim, dict[str, Any], int], bool]] = []
 
 
 def period_after(start: int, recurring: dict[str, Any], n: int) -> int:
@@ -113,6 +117,8 @@ def on_period_end(sim: Sim, sid: str, when: int) -> None:
         return  # stale: the period changed since this was scheduled
     if sub["cancel_at_period_end"] or (sub.get("cancel_at") and int(sub["cancel_at"]) <= when):
         _end(sim, sub, when, "cancellation_requested")
+        return
+    if any(hook(sim, sub, when) for hook in BEFORE_RENEWAL):
         return
     trial_over = sub["status"] == "trialing"
     if trial_over and not inv_mod.default_pm(sim, {"parent": None, "customer": sub["customer"],
