@@ -2,7 +2,8 @@
 
 `record_notice` inserts the row under its unique (kind, dedupe_key), so however often
 a webhook or task repeats, one notice exists; the send task is enqueued after the
-commit and is idempotent on the row.
+commit and is idempotent on the row. Secrets in the context (links, gift codes) are
+stored sealed (mail/secrets.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from membership.db import utcnow
 from membership.extensions import db
 from membership.mail.models import Notice
+from membership.mail.secrets import seal
 
 SEND_TASK = "workers.tasks.mail.send_notice"
 
@@ -37,7 +39,7 @@ def record_notice(
     """
     values = {
         "kind": kind, "dedupe_key": dedupe_key, "email": email.lower(), "reader_id": reader_id,
-        "context": json.dumps(context, default=str, sort_keys=True), "due_at": due_at or utcnow(),
+        "context": json.dumps(seal(context), default=str, sort_keys=True), "due_at": due_at or utcnow(),
         "window_closes_at": window_closes_at, "created_at": utcnow(),
     }
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -21,6 +21,7 @@ from membership.extensions import db
 from membership.mail.contexts import LOADERS
 from membership.mail.models import Notice
 from membership.mail.policy import RENEWAL_LAW_KINDS
+from membership.mail.secrets import unseal
 from membership.readers.models import Reader
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -85,10 +86,11 @@ def base_vars(notice: Notice, settings: Settings) -> dict[str, Any]:
 
 
 def render_notice(notice: Notice, settings: Settings) -> Rendered:
-    """Subject, text and HTML of one notice; raises UnknownKind or NotFound (missing rows)."""
+    """Subject, text and HTML of one notice; raises UnknownKind, NotFound (missing rows) or
+    SecretUnreadable (a sealed link no configured key opens)."""
     if notice.kind not in SUBJECTS or notice.kind not in LOADERS:
         raise UnknownKind(f"no templates for notice kind '{notice.kind}'")
-    context: dict[str, Any] = json.loads(notice.context or "{}")
+    context: dict[str, Any] = unseal(json.loads(notice.context or "{}"))
     variables = base_vars(notice, settings) | LOADERS[notice.kind](context, settings)
     env = environment()
     text = env.get_template(f"{notice.kind}.txt").render(variables)

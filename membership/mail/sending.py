@@ -4,7 +4,9 @@ This is the one mail service that commits, and it commits at fixed points on pur
 the rendered copy and its Message-ID must be durable BEFORE the SMTP conversation
 (evidence for renewal-law notices), and `sent` must be written right after the 250
 reply, so a crash costs at most one duplicate (with the same Message-ID, which mail
-clients fold) and never a lost notice. Concurrent deliveries of the same task are kept
+clients fold) and never a lost notice. The stored copy is written with secrets (sign-in
+links, gift codes) already replaced by `[redacted]`: only the bytes handed to SMTP hold
+them, and the context keeps them sealed until the final status (mail/secrets.py). Concurrent deliveries of the same task are kept
 apart by a lease (`claimed_until`) taken with one conditional UPDATE.
 """
 
@@ -28,6 +30,7 @@ from membership.mail.message import build_message, inline_html, message_id_for, 
 from membership.mail.models import BounceEvent, Notice, NoticeStatus, Suppression, SuppressionReason
 from membership.mail.relevance import still_applies
 from membership.mail.render import UnknownKind, render_notice
+from membership.mail.secrets import SECRET_KEYS, SecretUnreadable, unseal
 from membership.mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,6 @@ log = logging.getLogger(__name__)
 # Longer than the task's hard time limit (180 s), so a live worker never loses its lease;
 # NOTICE_LEASE_SECONDS shortens it for crash tests.
 LEASE = timedelta(seconds=int(os.environ.get("NOTICE_LEASE_SECONDS", "600")))
-SECRET_KEYS = ("link", "code")
 REDACTED = "[redacted]"
 BLOCKING_REASONS = (SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT, SuppressionReason.MANUAL)
 
@@ -74,22 +76,35 @@ def is_suppressed(email: str) -> bool:
     ) is not None
 
 
+def _secrets(notice: Notice) -> list[str]:
+    """The notice's secrets in the clear (none if they no longer open)."""
+    try:
+        context = unseal(json.loads(notice.context or "{}"))
+    except SecretUnreadable:
+        return []
+    return [str(context[k]) for k in SECRET_KEYS if context.get(k) and context[k] != REDACTED]
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED).replace(str(escape(secret)), REDACTED)
+    return text
+
+
 def redact(notice: Notice) -> None:
     """Drop secrets (sign-in links, gift codes) from the stored context and copy."""
     context: dict[str, Any] = json.loads(notice.context or "{}")
-    secrets = [str(context[k]) for k in SECRET_KEYS if context.get(k)]
-    if not secrets:
+    if not any(context.get(k) for k in SECRET_KEYS):
         return
+    secrets = _secrets(notice)
     for key in SECRET_KEYS:
         if key in context:
             context[key] = REDACTED
     notice.context = json.dumps(context, sort_keys=True)
-    for secret in secrets:
-        for field in ("subject", "body_text", "body_html"):
-            value = getattr(notice, field)
-            if value:
-                value = value.replace(secret, REDACTED).replace(str(escape(secret)), REDACTED)
-                setattr(notice, field, value)
+    for field in ("subject", "body_text", "body_html"):
+        value = getattr(notice, field)
+        if value:
+            setattr(notice, field, _scrub(value, secrets))
 
 
 def _finish(notice: Notice, status: NoticeStatus, error: str | None = None) -> None:
@@ -114,12 +129,14 @@ def _prepare(notice: Notice, settings: Settings) -> bytes | None:
         return None
     try:
         copy = render_notice(notice, settings)
-    except (UnknownKind, NotFound) as exc:
+    except (UnknownKind, NotFound, SecretUnreadable) as exc:
         _finish(notice, NoticeStatus.FAILED, f"cannot render: {exc}")
         return None
     notice.message_id = notice.message_id or message_id_for(notice.kind, notice.dedupe_key)
     html = inline_html(copy.html)
-    notice.subject, notice.body_text, notice.body_html = copy.subject, copy.text, html
+    secrets = _secrets(notice)
+    notice.subject, notice.body_text, notice.body_html = (
+        _scrub(copy.subject, secrets), _scrub(copy.text, secrets), _scrub(html, secrets))
     msg = build_message(to=notice.email, subject=copy.subject, text=copy.text, html=html,
                         message_id=notice.message_id, inline_css=False)
     return to_bytes(msg)

@@ -9,7 +9,6 @@ subscription. Nothing is mocked.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from membership.billing.models import CheckoutSession, CheckoutStatus, GiftMembe
 from membership.demo import seed_catalogue
 from membership.extensions import db
 from membership.mail.models import Notice
+from membership.mail.secrets import reveal
 from membership.readers.entitlement import entitlement
 from tests.readers.helpers import new_client, sign_up_and_confirm, unique_email
 from tests.support.live import webhook_target
@@ -104,7 +104,7 @@ def test_sign_up_to_member_and_self_service_through_the_worker(
     assert wait_until(delivered, timeout=60)
     notice = db.session.scalar(select(Notice).where(Notice.kind == "gift_delivered", Notice.reader_id == a_id))
     assert notice is not None
-    code = json.loads(notice.context).get("code")
+    code = reveal(notice.context, "code")
     gift = db.session.scalar(select(GiftMembership).where(GiftMembership.purchaser_reader_id == a_id))
     assert gift is not None and gift.status == "paid"
     b = new_client(app)

@@ -3,7 +3,6 @@ from the notice rows (the mail engineer's worker sends them; here the row is eno
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from membership.extensions import db
 from membership.mail.models import Notice
+from membership.mail.secrets import reveal
 
 _rng = random.Random()  # per-run random: limiter counters in Redis outlive a test run
 
@@ -35,7 +35,7 @@ def last_link(email: str, kind: str) -> str:
     notice = db.session.scalars(select(Notice).where(Notice.email == email.lower(), Notice.kind == kind)
                                 .order_by(Notice.id.desc())).first()
     assert notice is not None, f"no {kind} notice for {email}"
-    return str(json.loads(notice.context)["link"])
+    return reveal(notice.context, "link")
 
 
 def token_of(link: str) -> str:

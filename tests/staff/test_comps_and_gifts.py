@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
 from membership.mail.models import Notice
+from membership.mail.secrets import reveal
 from membership.readers.entitlement import entitlement
 from membership.staff.models import AuditLog
 from membership.staff.services import create_staff_user
@@ -91,7 +91,7 @@ def test_gift_membership_bought_fulfilled_once_and_redeemed_once(member_client: 
     db.session.commit()
     notices = list(db.session.scalars(select(Notice).where(Notice.kind == "gift_delivered")))
     assert len(notices) == 1 and notices[0].dedupe_key == f"gift:{gift.id}"
-    code = json.loads(notices[0].context)["code"]
+    code = reveal(notices[0].context, "code")
     db.session.refresh(gift)
     assert gift.status == "paid" and code not in gift.code_hash
     assert member_client.post("/api/gifts/redeem", json={"code": code}).status_code == 410  # not your own
