@@ -123,8 +123,8 @@ def _checkout_form(app: SimServer, cs: dict[str, Any], custom: dict[str, Any] | 
         per = f" / {price['recurring']['interval']}" if price["recurring"] else ""
         label = fmt(int(unit), price["currency"]) + per if unit is not None else "amount of your choice"
         rows.append(f"<li>{qty} × {escape(name)} — {escape(label)}</li>")
-    verb = {"donate": "Donate", "book": "Book", "pay": "Pay"}.get(cs["submit_type"] or "", "Subscribe"
-                                                                  if cs["mode"] == "subscription" else "Pay")
+    verb = {"donate": "Donate", "book": "Book", "pay": "Pay"}.get(cs["submit_type"] or "", {
+        "subscription": "Subscribe", "setup": "Save card"}.get(cs["mode"], "Pay"))
     amount_field = ""
     if custom is not None:
         step = "1" if decimals(custom["currency"]) == 0 else "0.01"

@@ -74,22 +74,26 @@ def _line_discounts(sim: Sim, cs: dict[str, Any], items: list[list[Any]]) -> lis
 def _create(sim: Sim, req: Request) -> dict[str, Any]:
     p = req.params
     mode = as_str(p, "mode", required=True) or ""
-    if mode not in ("payment", "subscription"):
-        raise errors.invalid("stripe_sim supports mode=payment and mode=subscription.", "mode")
+    if mode not in ("payment", "setup", "subscription"):
+        raise errors.invalid("Invalid mode: must be one of payment, setup, or subscription", "mode")
     customer = as_str(p, "customer")
     if customer:
         sim.store.get(customer, "customer", "customer")
-    items = _line_items(sim, p, mode)
+    if mode == "setup":
+        for gone in ("line_items", "discounts", "allow_promotion_codes"):
+            if p.get(gone):
+                raise errors.invalid(f"You cannot pass {gone} in `setup` mode.", gone)
+    items = _line_items(sim, p, mode) if mode != "setup" else []
     clock = sim.clock_of_customer(customer)
     now = sim.now(clock)
-    total = _totals(sim, items)
-    currency = sim.store.get(items[0][0])["currency"]
+    total = _totals(sim, items) if items else None
+    currency = sim.store.get(items[0][0])["currency"] if items else (as_str(p, "currency") or "").lower() or None
     allow_promo = as_bool(p, "allow_promotion_codes")
     if allow_promo and p.get("discounts"):
         raise errors.invalid("You may only specify one of these parameters: allow_promotion_codes, discounts.",
                              "allow_promotion_codes")
-    coupons = [c for c in discounts.requested_coupons(sim, p, currency, now, limit=1, customer=customer, amount=total)
-               if isinstance(c, discounts.Redeem)]
+    coupons = [c for c in discounts.requested_coupons(sim, p, currency or "", now, limit=1, customer=customer,
+                                                      amount=total) if isinstance(c, discounts.Redeem)]
     cs = sim.new("cs", "checkout.session", clock, {
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
         "allow_promotion_codes": allow_promo, "amount_subtotal": total, "amount_total": total,
@@ -101,12 +105,12 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
                         "terms_of_service_acceptance": None},
         "customer": customer, "customer_account": None,
-        "customer_creation": None if customer or mode == "subscription" else
+        "customer_creation": None if customer or mode != "payment" else
         (as_str(p, "customer_creation") or "if_required"),
         "customer_details": None, "customer_email": as_str(p, "customer_email"),
         "discounts": _discount_rows(coupons),
         "expires_at": as_int(p, "expires_at") or now + 86400, "integration_identifier": None, "invoice": None,
-        "invoice_creation": None if mode == "subscription" else {"enabled": False, "invoice_data": {
+        "invoice_creation": None if mode != "payment" else {"enabled": False, "invoice_data": {
             "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None, "issuer": None,
             "metadata": {}, "rendering_options": None}},
         "locale": as_str(p, "locale"), "managed_payments": None, "metadata": metadata(p), "mode": mode,
@@ -122,10 +126,13 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted_page", "url": None, "wallet_options": None,
     }, line_items=items, subscription_data=as_dict(p, "subscription_data"),
-        payment_intent_data=as_dict(p, "payment_intent_data"),
+        payment_intent_data=as_dict(p, "payment_intent_data"), setup_intent_data=as_dict(p, "setup_intent_data"),
         coupons=[[c.coupon["id"], c.promo["id"] if c.promo else None] for c in coupons])
     cs["url"] = f"{sim.url}/checkout/{cs['id']}"
-    _set_amounts(sim, cs, items)
+    if items:
+        _set_amounts(sim, cs, items)
+    else:  # setup mode: nothing to pay, ever
+        cs["payment_status"] = "no_payment_required"
     sim.schedule(clock, int(cs["expires_at"]), "cs_expire", cs["id"])
     return sim.render(cs)
 
@@ -209,9 +216,10 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
     if cus is None and (cs["mode"] == "subscription" or cs["customer_creation"] == "always"):
         cus = create_customer(sim, {"email": email, "name": name or ""})
         cs["customer"] = cus["id"]
-    pm = new_card_pm(sim, card_number, cus["id"] if cus else None) if card_required else None
+    owner = cus["id"] if cus and cs["mode"] != "setup" else None  # setup attaches it once the SetupIntent succeeds
+    pm = new_card_pm(sim, card_number, owner) if card_required else None
     coupons = redemptions(sim, cs)
-    due = _set_amounts(sim, cs, items)
+    due = _set_amounts(sim, cs, items) if items else 0
     if cs["mode"] == "subscription":
         assert cus is not None
         trial_end = sim.now(cus.get("test_clock")) + trial_days * 86400 if trial_days else None
@@ -225,6 +233,11 @@ def complete(sim: Sim, cs: dict[str, Any], card_number: str, amount: int | None 
         cs["invoice"] = sub["latest_invoice"]
         paid_amount = sim.store.get(sub["latest_invoice"])["amount_paid"]
         cs["payment_status"] = "paid" if paid_amount else "no_payment_required"
+    elif cs["mode"] == "setup":
+        from .setup_intents import setup_for_checkout
+
+        assert pm is not None
+        cs["setup_intent"] = setup_for_checkout(sim, cus, pm, meta.get("setup_intent_data") or {})["id"]
     elif due <= 0:  # a 100% coupon: nothing to charge, as Stripe completes such a session
         cs["payment_status"] = "no_payment_required"
         _redeem(coupons)
