@@ -11,8 +11,13 @@ Why these numbers (measured with bench/webhooks.py, 16 keep-alive connections, 2
   --reuse-port the kernel's hash split them 56/44 to 74/26 from run to run and acceptance
   swung from 942 to 1,532 events/s. With the cap: 50/50, about 1,400/s, p99 24 ms.
   Behind the production proxy (README) these are proxy-to-app connections, not readers'.
+
+logger_class: the access log must not record sign-in, confirmation and unsubscribe
+tokens (`/signin/<token>`, `/confirm/<token>`, `/u/<token>`, also in Referer);
+membership/web/access_log.py replaces them with `<redacted>`.
 """
 
 worker_class = "gthread"
 threads = 4
 worker_connections = 2 * threads
+logger_class = "membership.web.access_log.ScrubbingLogger"
