@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Any
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 REDACTED = "<redacted>"
 # A token segment right after one of the link prefixes, at the start of a path: after
