@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 def _configure(app: Flask, settings: Settings) -> None:
     from membership.connections import engine_options
     from membership.logs import configure_logging, install_request_id
+    from membership.web.body_limits import install_body_limits
+    from membership.web.headers import install_security_headers
 
     app.config.update(
         SETTINGS=settings,
@@ -50,6 +52,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     configure_logging()
     install_request_id(app)
+    install_body_limits(app)
+    install_security_headers(app)
     _trust_proxies(app, settings.trusted_proxy_hops)
 
 

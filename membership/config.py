@@ -49,6 +49,7 @@ class Settings:
     mail_from: str = "members@demo-gazette.example"
     past_due_grace_days: int = 14
     trusted_proxy_hops: int = 0
+    embed_allowed_origins: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,8 @@ _ENV: dict[str, tuple[str, str]] = {
     "PAST_DUE_GRACE_DAYS": ("past_due_grace_days", "a whole number of days, e.g. 14"),
     "TRUSTED_PROXY_HOPS": ("trusted_proxy_hops", "the number of proxies in front of the app that set "
                            "X-Forwarded-For/Proto/Host, e.g. 1 (0 when clients connect directly)"),
+    "EMBED_ALLOWED_ORIGINS": ("embed_allowed_origins", "the newsroom's site origins that may frame the embeddable "
+                              "pages, space-separated, e.g. https://www.example.org https://example.org"),
     "CELERY_KEY_PREFIX": ("broker_key_prefix", "a short prefix such as 'prod:'"),
     "BROKER_URL": ("broker_url", "a Celery broker URL; defaults to REDIS_URL, else SQLite under var/"),
 }
@@ -119,9 +122,20 @@ def _read(environ: Mapping[str, str], mode: str) -> dict[str, Any]:
             if not str(values[attr]).isdigit():
                 raise _fail(name, "is not a whole number")
             values[attr] = int(values[attr])
+    if "embed_allowed_origins" in values:
+        values["embed_allowed_origins"] = _origins(values["embed_allowed_origins"])
     if mode == "production" and "stripe_api_base" not in values:
         values["stripe_api_base"] = PRODUCTION_STRIPE_API_BASE
     return values
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part.rstrip("/") for part in raw.replace(",", " ").split())
+    for origin in origins:
+        parsed = urlparse(origin)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path or parsed.query:
+            raise _fail("EMBED_ALLOWED_ORIGINS", f"has '{origin}', which is not an origin")
+    return origins
 
 
 def looks_like_example_secret(value: str) -> bool:

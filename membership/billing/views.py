@@ -16,12 +16,15 @@ from membership.billing import inbox, nudge
 from membership.config import Settings
 from membership.errors import ServiceUnavailable
 from membership.extensions import limiter
+from membership.web.body_limits import WEBHOOK_MAX_BODY, allows_body
 
 log = logging.getLogger(__name__)
+
 bp = Blueprint("billing", __name__)
 
 
 @bp.post("/webhooks/stripe")
+@allows_body(WEBHOOK_MAX_BODY)
 def stripe_webhook() -> tuple[Response, int]:
     settings: Settings = current_app.config["SETTINGS"]
     body = request.get_data(cache=False)
