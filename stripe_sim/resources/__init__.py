@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     promotion_codes,
     refunds,
     schedules,
+    search_api,
     setup_intents,
     sub_update,
     subscriptions,

@@ -1,12 +1,10 @@
-"""Customers: create/retrieve/update/delete/list/search."""
+"""Customers: create/retrieve/update/delete/list (search lives in search_api.py)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..engine import RENDERERS, Sim, list_object
-from ..errors import invalid
+from ..engine import RENDERERS, Sim
 from ..listing import paginate
 from ..params import as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
@@ -111,32 +109,6 @@ def _list(sim: Sim, req: Request) -> dict[str, Any]:
         (lambda o: o.get("email") == email) if email else None,
         (lambda o: o.get("test_clock") == clock) if clock else None,
     ])
-
-
-_CLAUSE = re.compile(r"""(\w+)(?:\[['"]([^'"]+)['"]\])?\s*(:|~)\s*['"]([^'"]*)['"]""")
-
-
-@route("GET", "/v1/customers/search")
-def _search(sim: Sim, req: Request) -> dict[str, Any]:
-    """Stripe's search query language, for the clauses this backend uses (AND only)."""
-    query = as_str(req.params, "query", required=True) or ""
-    clauses = _CLAUSE.findall(query)
-    if not clauses:
-        raise invalid("Invalid search query.", "query")
-
-    def match(o: dict[str, Any]) -> bool:
-        for field, key, op, value in clauses:
-            have = (o.get("metadata") or {}).get(key) if field == "metadata" else o.get(field)
-            have = "" if have is None else str(have)
-            if (op == ":" and have != value) or (op == "~" and value not in have):
-                return False
-        return True
-
-    limit = as_int(req.params, "limit", 10) or 10
-    hits = [sim.render(o) for o in sim.store.iter_newest("customer", match)]
-    out = list_object(hits[:limit], "/v1/customers/search", len(hits) > limit)
-    out.update({"object": "search_result", "next_page": None, "total_count": len(hits)})
-    return out
 
 
 def _render(sim: Sim, obj: dict[str, Any]) -> dict[str, Any]:
