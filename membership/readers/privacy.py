@@ -3,7 +3,11 @@
 Erasure keeps financial rows (payments, subscriptions, donations amounts, consents'
 kind/version/time: tax and consumer law require them) and removes personal data:
 email becomes `erased-<id>@invalid`, name and free text blank, consent ip/user agent
-cleared, newsletter subscriptions and tokens deleted, notices re-addressed. At
+cleared, newsletter subscriptions, tokens and sessions deleted, notices, newsletter
+deliveries and bounce events re-addressed (SMTP diagnostics, which quote the address,
+dropped), and stored webhook payloads stripped of names, emails, phones and addresses
+(billing/inbox_erasure.py; ids and amounts stay). Suppressions are kept: they exist so
+that an address which bounced or complained is never mailed again. At
 Stripe, live subscriptions are cancelled at once (we cannot bill someone we no
 longer know) and the customer's name/email/phone/address are removed; the customer
 object itself is kept so refunds and disputes on past charges still resolve.
@@ -19,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 
 from membership.billing.gateway import stripe_client
+from membership.billing.inbox_erasure import redact_reader_events
 from membership.billing.models import (
     CheckoutSession,
     ComplimentaryMembership,
@@ -31,8 +36,8 @@ from membership.billing.processor import stripe_errors
 from membership.db import Base, utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
 from membership.extensions import db
-from membership.mail.models import Notice
-from membership.newsletters.models import NewsletterSubscription
+from membership.mail.models import BounceEvent, Notice
+from membership.newsletters.models import Delivery, NewsletterSubscription
 from membership.readers.models import Consent, LoginToken, Reader, ReaderSession
 from membership.staff.models import AuditLog
 
@@ -95,9 +100,11 @@ def _erase_at_stripe(reader: Reader) -> None:
 def erase(reader: Reader, actor: str = "reader") -> None:
     """Remove the reader's personal data here and at Stripe. Flushes."""
     _erase_at_stripe(reader)
-    rid, now = reader.id, utcnow()
+    rid, now, old_email = reader.id, utcnow(), reader.email
     erased_email = f"erased-{rid}@invalid"
     reader.email, reader.name, reader.deleted_at = erased_email, "", now
+    _erase_mail_traces(rid, old_email, erased_email)
+    redact_reader_events(reader.stripe_customer_id, old_email, erased_email)
     db.session.execute(delete(ReaderSession).where(ReaderSession.reader_id == rid))
     db.session.execute(update(Consent).where(Consent.reader_id == rid).values(ip=None, user_agent=None))
     db.session.execute(delete(NewsletterSubscription).where(NewsletterSubscription.reader_id == rid))
@@ -110,3 +117,11 @@ def erase(reader: Reader, actor: str = "reader") -> None:
     db.session.execute(update(Subscription).where(Subscription.reader_id == rid).values(cancellation_feedback=None))
     db.session.add(AuditLog(actor=actor, action="reader.erase", target_type="reader", target_id=str(rid)))
     db.session.flush()
+
+
+def _erase_mail_traces(rid: int, old_email: str, erased_email: str) -> None:
+    """Newsletter deliveries and bounce events keep their counts, not the address."""
+    db.session.execute(update(Delivery).where(Delivery.reader_id == rid).values(
+        email=erased_email, last_error=None))
+    db.session.execute(update(BounceEvent).where(BounceEvent.email == old_email.lower()).values(
+        email=erased_email, diagnostic=None))

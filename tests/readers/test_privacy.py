@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
-from membership.billing.models import Subscription
+from membership.billing.models import Subscription, WebhookEvent
+from membership.db import utcnow
 from membership.extensions import db
-from membership.newsletters.models import NewsletterSubscription
+from membership.mail.models import BounceEvent
+from membership.newsletters.models import Campaign, Delivery, NewsletterSubscription
 from membership.readers.models import Consent, LoginToken, Reader
+from tests.factories.newsletters import NewsletterFactory
 from tests.readers.helpers import last_link, sign_up_and_confirm, subscribe, token_of, unique_email
 
 MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True}
@@ -63,3 +68,63 @@ def test_erase_removes_personal_data_keeps_money_and_redacts_stripe(member_clien
     fresh = unique_email()
     member_client.post("/api/signup", json={"email": fresh, "accept_terms": True})
     assert token_of(last_link(fresh, "confirm_signup"))
+
+
+def _event(event_id: str, obj: dict[str, Any], kind: str = "checkout.session.completed") -> WebhookEvent:
+    payload = {"id": event_id, "object": "event", "type": kind, "data": {"object": obj}}
+    return WebhookEvent(stripe_event_id=event_id, type=kind, object_id=obj.get("id"), stripe_created=1,
+                        payload=json.dumps(payload))
+
+
+def test_erase_reaches_deliveries_webhook_payloads_and_bounces(member_client: Any, stripe: Any) -> None:
+    me = member_client.get("/api/me").get_json()
+    email, rid = me["email"], me["id"]
+    customer = stripe.v1.customers.create(params={"email": email, "name": "Ada Reader"}).id
+    tag = uuid.uuid4().hex[:8]
+    address = {"line1": "1 Reader Lane", "city": "Springfield", "postal_code": "12345", "country": "US"}
+    mine = [
+        _event("evt_e1" + tag, {"id": "cs_1", "object": "checkout.session", "customer": customer,
+                                     "amount_total": 1500, "currency": "usd", "metadata": {"honoree_name": "Grandma Jo"},
+                                     "customer_details": {"email": email, "name": "Ada Reader", "address": address}}),
+        _event("evt_e2" + tag, {"id": customer, "object": "customer", "email": email.upper(),
+                                     "name": "Ada Reader", "phone": "+15551234567", "address": address},
+               "customer.updated"),
+        _event("evt_e3" + tag, {"id": "ch_1", "object": "charge", "customer": None, "amount": 700,
+                                     "receipt_email": email, "billing_details": {"name": "Ada Reader"},
+                                     "description": f"gift from {email}"}, "charge.succeeded"),
+    ]
+    other = _event("evt_o1" + tag, {"id": "cus_other", "object": "customer", "email": "someone@else.org",
+                                         "name": "Someone Else"}, "customer.created")
+    newsletter = NewsletterFactory()
+    campaign = Campaign(newsletter_id=newsletter.id, subject="Hi", body_html="<p>hi</p>")
+    db.session.add_all([*mine, other, campaign])
+    db.session.flush()
+    db.session.add(Delivery(campaign_id=campaign.id, reader_id=rid, email=email, message_id="<m1@x>",
+                            last_error=f"550 5.1.1 <{email}>: mailbox full"))
+    db.session.add(BounceEvent(email=email, kind="soft_bounce", status_code="4.2.2",
+                               diagnostic=f"{email} over quota", reported_at=utcnow()))
+    db.session.add(BounceEvent(email="someone@else.org", kind="hard_bounce", reported_at=utcnow()))
+    db.session.commit()
+    db.session.get(Reader, rid).stripe_customer_id = customer  # type: ignore[union-attr]
+    db.session.commit()
+    res = member_client.post("/api/me/erase", json={"confirm": "erase my data"})
+    assert res.status_code == 200, res.get_json()
+    db.session.expire_all()
+    erased = f"erased-{rid}@invalid"
+    for event in mine:
+        stored = db.session.get(WebhookEvent, event.id)
+        assert stored is not None
+        text = stored.payload.lower()
+        for personal in (email.lower(), "ada reader", "reader lane", "555123", "grandma"):
+            assert personal not in text, (personal, text)
+    first = json.loads(db.session.get(WebhookEvent, mine[0].id).payload)["data"]["object"]  # type: ignore[union-attr]
+    assert (first["amount_total"], first["currency"], first["customer"]) == (1500, "usd", customer)
+    assert json.loads(db.session.get(WebhookEvent, mine[2].id).payload)["data"]["object"]["amount"] == 700  # type: ignore[union-attr]
+    assert db.session.get(WebhookEvent, other.id).payload == other.payload  # type: ignore[union-attr]
+    delivery = db.session.scalar(select(Delivery).where(Delivery.reader_id == rid))
+    assert delivery is not None and delivery.email == erased and delivery.last_error is None
+    assert delivery.message_id == "<m1@x>"
+    bounces = list(db.session.scalars(select(BounceEvent).where(BounceEvent.email.in_([email, erased]))))
+    assert [(b.email, b.kind, b.diagnostic) for b in bounces] == [(erased, "soft_bounce", None)]
+    assert db.session.scalar(select(func.count()).select_from(BounceEvent).where(
+        BounceEvent.email == "someone@else.org")) == 1
