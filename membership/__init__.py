@@ -50,7 +50,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    configure_logging()
+    configure_logging(settings.mode)
     install_request_id(app)
     install_body_limits(app)
     install_security_headers(app)

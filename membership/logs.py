@@ -1,4 +1,7 @@
-"""Structured JSON logs with the request id (web) or task id (workers) on every line."""
+"""Logs: one JSON object per line in production and tests (for the log pipeline), one
+readable line per event in development (for the person watching `make run`); either way
+with the request id (web) or task id (workers). Development keeps the app at INFO and
+Celery's and Kombu's internals at WARNING, so beat's ticks do not flood the terminal."""
 
 from __future__ import annotations
 
@@ -30,12 +33,33 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Replace root handlers with one JSON handler on stderr (idempotent)."""
+_STANDARD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+QUIET_IN_DEVELOPMENT = ("celery", "kombu", "amqp", "sqlalchemy.engine", "werkzeug")
+
+
+class ReadableFormatter(logging.Formatter):
+    """`18:20:01 INFO  membership.readers: signed in  reader=12 request_id=ab12…` on one line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record).replace("\n", " | ")
+        extras = " ".join(f"{k}={v}" for k, v in vars(record).items()
+                          if k not in _STANDARD_FIELDS and not k.startswith("_") and v is not None)
+        return f"{line}  {extras}" if extras else line
+
+
+def configure_logging(mode: str = "production", level: str = "INFO") -> None:
+    """Replace our root handler with one on stderr (idempotent): JSON, or readable
+    lines in development."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"})
-    )
+    if mode == "development":
+        handler.setFormatter(ReadableFormatter())
+    else:
+        handler.setFormatter(
+            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"})
+        )
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -44,6 +68,11 @@ def configure_logging(level: str = "INFO") -> None:
     handler._membership = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # The app's own loggers stay at `level` even when a worker's `-l WARNING` lowers the root.
+    for ours in ("membership", "workers"):
+        logging.getLogger(ours).setLevel(level)
+    for noisy in QUIET_IN_DEVELOPMENT:
+        logging.getLogger(noisy).setLevel(logging.WARNING if mode == "development" else logging.NOTSET)
     # Alembic announces every plugin at INFO on each start-up; keep its real messages only.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

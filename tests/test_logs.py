@@ -70,3 +70,36 @@ def test_task_lines_carry_the_task_id(app: Flask) -> None:
         logger.removeHandler(handler)
     assert [getattr(r, "task_id", None) for r in seen] == ["task-xyz"]
     assert seen[0].task_name == "tests.log_inside_task"  # type: ignore[attr-defined]
+
+
+def test_development_prints_one_readable_line_and_quiets_celery(capsys: pytest.CaptureFixture[str]) -> None:
+    from membership.logs import configure_logging
+
+    configure_logging("development")
+    try:
+        logging.getLogger("membership.test").info("reader signed in", extra={"reader_id": 7})
+        logging.getLogger("celery.beat").info("Scheduler: Sending due task")
+        logging.getLogger("kombu.connection").info("connected")
+        err = capsys.readouterr().err.splitlines()
+    finally:
+        configure_logging("test")
+    ours = [line for line in err if "reader signed in" in line]
+    assert len(ours) == 1 and not ours[0].startswith("{")
+    assert " INFO " in ours[0] and "membership.test" in ours[0] and "reader_id=7" in ours[0]
+    assert not [line for line in err if "Sending due task" in line or "connected" in line]
+    assert logging.getLogger("celery").getEffectiveLevel() == logging.WARNING
+
+
+def test_the_app_keeps_info_when_a_worker_lowers_the_root_logger(capsys: pytest.CaptureFixture[str]) -> None:
+    from membership.logs import configure_logging
+
+    configure_logging("test")
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.WARNING)  # what `celery worker -l WARNING` does to the root
+    try:
+        logging.getLogger("membership.mail").info("notice sent")
+    finally:
+        root.setLevel(before)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    assert [line["message"] for line in lines] == ["notice sent"]
