@@ -81,13 +81,14 @@ def test_development_prints_one_readable_line_and_quiets_celery(capsys: pytest.C
         logging.getLogger("celery.beat").info("Scheduler: Sending due task")
         logging.getLogger("kombu.connection").info("connected")
         err = capsys.readouterr().err.splitlines()
+        celery_level = logging.getLogger("celery").getEffectiveLevel()
     finally:
         configure_logging("test")
     ours = [line for line in err if "reader signed in" in line]
     assert len(ours) == 1 and not ours[0].startswith("{")
     assert " INFO " in ours[0] and "membership.test" in ours[0] and "reader_id=7" in ours[0]
     assert not [line for line in err if "Sending due task" in line or "connected" in line]
-    assert logging.getLogger("celery").getEffectiveLevel() == logging.WARNING
+    assert celery_level == logging.WARNING
 
 
 def test_the_app_keeps_info_when_a_worker_lowers_the_root_logger(capsys: pytest.CaptureFixture[str]) -> None:
