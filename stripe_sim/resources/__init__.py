@@ -5,6 +5,8 @@ from . import (  # noqa: F401
     checkout,
     clocks,
     coupons,
+    credit_notes,
+    customer_balance,
     customers,
     discounts,
     disputes,
