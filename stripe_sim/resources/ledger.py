@@ -50,6 +50,16 @@ def _get(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("GET", "/v1/balance_transactions")
 def _list(sim: Sim, req: Request) -> dict[str, Any]:
+    return _history(sim, req, "/v1/balance_transactions")
+
+
+@route("GET", "/v1/balance/history")
+def _balance_history(sim: Sim, req: Request) -> dict[str, Any]:
+    """The older name of the same list, still routed by Stripe (and by the SDK's ``balance_transactions``)."""
+    return _history(sim, req, "/v1/balance/history")
+
+
+def _history(sim: Sim, req: Request, url: str) -> dict[str, Any]:
     p = req.params
     payout = as_str(p, "payout")
     if payout:
@@ -57,7 +67,7 @@ def _list(sim: Sim, req: Request) -> dict[str, Any]:
     ttype = as_str(p, "type")
     source = as_str(p, "source")
     currency = as_str(p, "currency")
-    return paginate(sim, p, "balance_transaction", "/v1/balance_transactions", [
+    return paginate(sim, p, "balance_transaction", url, [
         (lambda o: sim.store.m(o["id"]).get("payout") == payout) if payout else None,
         (lambda o: o["type"] == ttype) if ttype else None,
         (lambda o: o["source"] == source) if source else None,

@@ -98,6 +98,16 @@ def _update(sim: Sim, req: Request) -> dict[str, Any]:
     return sim.render(re)
 
 
+@route("POST", "/v1/refunds/{id}/cancel")
+def _cancel(sim: Sim, req: Request) -> dict[str, Any]:
+    """Stripe cancels only refunds waiting on the customer (``requires_action``); card refunds never are."""
+    re = sim.store.get(req.args["id"], "refund")
+    if re["status"] != "requires_action":
+        raise errors.invalid(f"Only refunds with status requires_action can be canceled; this one is "
+                             f"{re['status']}.")
+    return sim.render(re)
+
+
 @route("GET", "/v1/refunds")
 def _list(sim: Sim, req: Request) -> dict[str, Any]:
     ch, pi = as_str(req.params, "charge"), as_str(req.params, "payment_intent")

@@ -248,6 +248,19 @@ def _update(sim: Sim, req: Request) -> dict[str, Any]:
     return sim.render(update_subscription(sim, sub, req.params))
 
 
+@route("DELETE", "/v1/subscriptions/{id}/discount")
+def _delete_discount(sim: Sim, req: Request) -> dict[str, Any]:
+    """Remove the subscription's discounts; answers the (first) removed discount marked deleted."""
+    sub = sim.store.get(req.args["id"], "subscription")
+    if not sub["discounts"]:
+        raise errors.invalid(f"The subscription {sub['id']} has no discount to remove.", code="resource_missing")
+    gone = sim.store.get(sub["discounts"][0])
+    before = sim.render(sub)
+    discounts.replace(sim, sub, [], sim.now(sim.clock_of(sub)))
+    sim.emit_updated("customer.subscription.updated", sub, before)
+    return dict(sim.render(gone), deleted=True)
+
+
 @route("POST", "/v1/subscriptions/{id}/resume")
 def _resume(sim: Sim, req: Request) -> dict[str, Any]:
     sub = sim.store.get(req.args["id"], "subscription")
