@@ -4,15 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install lint
+.PHONY: run test install lint lock
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly what requirements/dev.lock pins, each file checked against its hash
+# (the lock is made by `make lock` with uv; docs/security.md says why), then the project
+# itself without touching the network for build tools.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+## lock: re-resolve pyproject.toml's ranges into the hashed lock files (commit both)
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --no-header -q
+lock: install
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in $(LOCK_FLAGS) -o requirements/main.lock
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev $(LOCK_FLAGS) -o requirements/dev.lock
 
 ## run: web + worker + beat + offline Stripe + mail sink on the embedded default
 run: install
