@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,6 +37,18 @@ def record_notice(
 
     When created and due now, the send task is enqueued after the caller's commit.
     """
+    created = _insert(kind, dedupe_key, email, context, reader_id, due_at, window_closes_at) is not None
+    notice = db.session.scalars(
+        select(Notice).where(Notice.kind == kind, Notice.dedupe_key == dedupe_key)
+    ).one()
+    if created and notice.due_at <= utcnow():
+        enqueue_send(notice.id)
+    return notice, created
+
+
+def _insert(kind: str, dedupe_key: str, email: str, context: dict[str, Any], reader_id: int | None,
+            due_at: datetime | None, window_closes_at: datetime | None) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, None if it existed."""
     values = {
         "kind": kind, "dedupe_key": dedupe_key, "email": email.lower(), "reader_id": reader_id,
         "context": json.dumps(seal(context), default=str, sort_keys=True), "due_at": due_at or utcnow(),
@@ -49,13 +61,19 @@ def record_notice(
         .returning(Notice.id)
     )
     # RETURNING, not rowcount: an ORM-executed INSERT does not report a reliable rowcount.
-    created = db.session.execute(stmt).scalar_one_or_none() is not None
-    notice = db.session.scalars(
-        select(Notice).where(Notice.kind == kind, Notice.dedupe_key == dedupe_key)
-    ).one()
-    if created and notice.due_at <= utcnow():
-        enqueue_send(notice.id)
-    return notice, created
+    new_id: int | None = db.session.execute(stmt).scalar_one_or_none()
+    return new_id
+
+
+def record_decoy_notice(kind: str, dedupe_key: str, context: dict[str, Any]) -> None:
+    """What `record_notice` costs, leaving nothing behind: the same sealed INSERT, the row
+    deleted again in the same transaction (no other transaction ever sees it), and a send
+    enqueued for no row (the worker claims nothing and skips it). For requests whose
+    answer time must not tell whether a notice was recorded (readers/services.py: a
+    sign-in link asked for an address without an account). Flushes only."""
+    new_id = _insert(kind, dedupe_key, "decoy@invalid", context, None, None, None)
+    db.session.execute(delete(Notice).where(Notice.id == new_id))
+    enqueue_send(0)
 
 
 def enqueue_send(notice_id: int) -> None:

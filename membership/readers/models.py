@@ -60,13 +60,17 @@ class TokenPurpose(StrEnum):
 
 
 class LoginToken(Base):
-    """A magic-link token: only its SHA-256 is stored; single use; short-lived."""
+    """A magic-link token: only its SHA-256 is stored; single use; short-lived.
+
+    `reader_id` is empty on decoys: rows written, born used, for sign-in requests to
+    addresses without an account, so both cost the same (readers/services.py).
+    """
 
     __tablename__ = "login_tokens"
 
     id: Mapped[intpk]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id"), index=True)
     purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
     expires_at: Mapped[datetime]
     used_at: Mapped[optional_timestamp]

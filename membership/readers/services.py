@@ -17,11 +17,11 @@ from sqlalchemy import select
 from membership.db import utcnow
 from membership.errors import InvalidInput
 from membership.extensions import db
-from membership.mail.notices import record_notice
+from membership.mail.notices import record_decoy_notice, record_notice
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
 from membership.readers.models import Consent, ConsentKind, Reader, TokenPurpose
 from membership.readers.schemas import SignUpIn
-from membership.readers.tokens import consume_token, hash_token, issue_token
+from membership.readers.tokens import consume_token, hash_token, issue_decoy_token, issue_token
 
 # The terms/consent texts' versions in force; bump when the wording changes.
 TERMS_VERSION = "terms-2026-01"
@@ -123,10 +123,24 @@ def confirm(token: str, meta: RequestMeta) -> Reader:
 
 
 def request_sign_in(email: str) -> None:
-    """Mail a sign-in link to the address on file, if there is one. Flushes."""
+    """Mail a sign-in link to the address on file, if there is one. Flushes.
+
+    Equal work whatever the address, so the response time does not tell whether it has
+    an account (it told before: 7.7 ms against 1.0 ms). For an unknown address the same
+    steps run on a decoy: a token is minted, hashed and stored (a row naming nobody,
+    born used), the link is sealed as a notice's would be, the same notice lookup runs
+    and a send is enqueued after the commit, which the worker finds nothing to do for.
+    """
     reader = _reader_by_email(email)
     if reader is not None:
         send_sign_in_link(reader)
+    else:
+        _decoy_sign_in_link()
+
+
+def _decoy_sign_in_link() -> None:
+    token = issue_decoy_token(TokenPurpose.SIGN_IN)
+    record_decoy_notice("magic_link", hash_token(token), {"link": _link(f"/signin/{token}")})
 
 
 def sign_in(token: str) -> Reader:

@@ -102,6 +102,7 @@ def start_session(reader: Reader) -> str:
     session.clear()
     session.permanent = True
     session[_COOKIE_KEY] = raw
+    session["rid"] = reader.id  # the per-reader rate-limit key (api/limits.py); never trusted for auth
     request.environ.pop(_CACHE, None)
     return csrf_token()
 

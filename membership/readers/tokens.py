@@ -39,6 +39,18 @@ def issue_token(reader: Reader, purpose: TokenPurpose) -> str:
     return token
 
 
+def issue_decoy_token(purpose: TokenPurpose) -> str:
+    """The same minting, hashing and INSERT as `issue_token`, for an address with no
+    account (services.request_sign_in: equal work, equal time). The row names no reader
+    and is born used and expired, so it can never sign anyone in. Flushes."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(LoginToken(token_hash=hash_token(token), reader_id=None, purpose=purpose, expires_at=now,
+                              used_at=now))
+    db.session.flush()
+    return token
+
+
 def consume_token(token: str, purpose: TokenPurpose) -> Reader:
     """Mark the token used and return its reader; 410 if unknown, expired or used."""
     now = utcnow()

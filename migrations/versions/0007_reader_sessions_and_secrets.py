@@ -5,6 +5,10 @@ Sessions: one `reader_sessions` row per signed-in browser replaces the per-reade
 issued before this revision name no row, so every reader signs in once more after the
 upgrade; that is the point of making sessions revocable.
 
+Sign-in timing: `login_tokens.reader_id` becomes nullable for decoy tokens (requests for
+addresses without an account do the same work; readers/services.py). Downgrading
+deletes the decoys, which never sign anyone in.
+
 Notice secrets and erasure need no schema change: secrets stay in `notices.context`,
 encrypted (membership/mail/secrets.py), and erasure rewrites existing columns.
 
@@ -39,9 +43,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_reader_sessions_reader_id"), "reader_sessions", ["reader_id"], unique=False)
     with op.batch_alter_table("readers") as batch:
         batch.drop_column("sessions_revoked_at")
+    with op.batch_alter_table("login_tokens") as batch:
+        batch.alter_column("reader_id", existing_type=_ID, nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM login_tokens WHERE reader_id IS NULL")
+    with op.batch_alter_table("login_tokens") as batch:
+        batch.alter_column("reader_id", existing_type=_ID, nullable=False)
     with op.batch_alter_table("readers") as batch:
         batch.add_column(sa.Column("sessions_revoked_at", sa.DateTime(timezone=True), nullable=True))
     op.drop_index(op.f("ix_reader_sessions_reader_id"), table_name="reader_sessions")
