@@ -35,6 +35,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),  # rotation: old sessions and sealed notices still open
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,

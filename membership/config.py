@@ -50,6 +50,7 @@ class Settings:
     past_due_grace_days: int = 14
     trusted_proxy_hops: int = 0
     embed_allowed_origins: tuple[str, ...] = ()
+    secret_key_fallbacks: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -80,6 +81,8 @@ _ENV: dict[str, tuple[str, str]] = {
     "PAST_DUE_GRACE_DAYS": ("past_due_grace_days", "a whole number of days, e.g. 14"),
     "TRUSTED_PROXY_HOPS": ("trusted_proxy_hops", "the number of proxies in front of the app that set "
                            "X-Forwarded-For/Proto/Host, e.g. 1 (0 when clients connect directly)"),
+    "SECRET_KEY_FALLBACKS": ("secret_key_fallbacks", "the previous SECRET_KEY values, space-separated, while "
+                             "rotating (they verify and open, never sign or seal)"),
     "EMBED_ALLOWED_ORIGINS": ("embed_allowed_origins", "the newsroom's site origins that may frame the embeddable "
                               "pages, space-separated, e.g. https://www.example.org https://example.org"),
     "CELERY_KEY_PREFIX": ("broker_key_prefix", "a short prefix such as 'prod:'"),
@@ -122,6 +125,8 @@ def _read(environ: Mapping[str, str], mode: str) -> dict[str, Any]:
             if not str(values[attr]).isdigit():
                 raise _fail(name, "is not a whole number")
             values[attr] = int(values[attr])
+    if "secret_key_fallbacks" in values:
+        values["secret_key_fallbacks"] = tuple(values["secret_key_fallbacks"].split())
     if "embed_allowed_origins" in values:
         values["embed_allowed_origins"] = _origins(values["embed_allowed_origins"])
     if mode == "production" and "stripe_api_base" not in values:

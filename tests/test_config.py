@@ -124,3 +124,9 @@ def test_trusted_proxy_hops_is_a_whole_number() -> None:
     assert load_settings({**PRODUCTION_ENV, "TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
     with pytest.raises(ConfigError, match="^TRUSTED_PROXY_HOPS is not a whole number"):
         load_settings({**PRODUCTION_ENV, "TRUSTED_PROXY_HOPS": "one"})
+
+
+def test_secret_key_fallbacks_for_rotation() -> None:
+    old = secrets.token_urlsafe(48)
+    settings = load_settings({**PRODUCTION_ENV, "SECRET_KEY_FALLBACKS": f"{old}  {old[::-1]}"})
+    assert settings.secret_key_fallbacks == (old, old[::-1])

@@ -100,3 +100,17 @@ def test_production_refuses_every_example_secret_key_in_the_repository() -> None
     for example in examples:
         with pytest.raises(ConfigError, match="^SECRET_KEY "):
             load_settings({**PRODUCTION_ENV, "SECRET_KEY": example})
+
+
+def test_a_cookie_signed_with_the_previous_key_still_opens_during_rotation(tmp_path: Path) -> None:
+    base = {"APP_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    old = create_app(load_settings(base, var_dir=tmp_path / "old"))
+    cookie = old.test_client().get("/signin").headers["Set-Cookie"].split(";", 1)[0].removeprefix("session=")
+    rotated_settings = load_settings({**base, "SECRET_KEY": "n" + load_settings(base, var_dir=tmp_path / "new").secret_key,
+                                      "SECRET_KEY_FALLBACKS": old.config["SECRET_KEY"]}, var_dir=tmp_path / "new")
+    rotated = create_app(rotated_settings)
+    interface = SecureCookieSessionInterface()
+    assert "csrf" in interface.get_signing_serializer(rotated).loads(cookie)  # type: ignore[union-attr]
+    without = create_app(load_settings({**base, "SECRET_KEY": rotated_settings.secret_key}, var_dir=tmp_path / "new"))
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(without).loads(cookie)  # type: ignore[union-attr]
