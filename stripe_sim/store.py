@@ -28,7 +28,8 @@ KIND_BY_PREFIX = {
     "pi": "payment_intent", "txn": "balance_transaction", "re": "refund", "dp": "dispute",
     "du": "dispute", "po": "payout", "bps": "billing_portal.session", "evt": "event",
     "we": "webhook_endpoint", "clock": "test_helpers.test_clock", "ii": "invoiceitem",
-    "di": "discount",
+    "di": "discount", "txr": "tax_rate", "txi": "tax_id", "plink": "payment_link",
+    "bpc": "billing_portal.configuration",
 }
 
 

@@ -12,9 +12,11 @@ from . import (  # noqa: F401
     disputes,
     events,
     invoice_api,
+    invoice_items,
     invoices,
     ledger,
     lifecycle,
+    oneoff_invoices,
     payment_methods,
     payments,
     payouts,
@@ -26,5 +28,6 @@ from . import (  # noqa: F401
     setup_intents,
     sub_update,
     subscriptions,
+    tax_rates,
     webhook_endpoints,
 )

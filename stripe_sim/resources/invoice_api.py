@@ -5,22 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Sim
-from ..errors import invalid
+from ..errors import invalid, missing
 from ..listing import paginate
 from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
-from .invoices import attempt, default_pm, finalize, invoice_body, item_line, sub_of, void
+from .invoice_items import pending_lines
+from .invoices import attempt, default_pm, finalize, invoice_body, item_line, mark_paid, sub_of, void
 from .payment_methods import resolve_pm
 
 
 @route("GET", "/v1/invoices/{id}")
 def _get(sim: Sim, req: Request) -> dict[str, Any]:
-    return sim.render(sim.store.get(req.args["id"], "invoice"))
+    return sim.render(_live(sim, req.args["id"]))
+
+
+def _live(sim: Sim, iid: str) -> dict[str, Any]:
+    """A deleted draft answers 404, as Stripe's does."""
+    inv = sim.store.get(iid, "invoice")
+    if inv.get("deleted"):
+        raise missing("invoice", iid)
+    return inv
 
 
 @route("POST", "/v1/invoices/{id}")
 def _update(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
     before = sim.render(inv)
     if "metadata" in req.params:
         inv["metadata"] = metadata(req.params, inv["metadata"])
@@ -43,15 +52,20 @@ def _list(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("GET", "/v1/invoices/{id}/lines")
 def _lines(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
     return dict(inv["lines"])
 
 
 @route("POST", "/v1/invoices/{id}/pay")
 def _pay(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
     if inv["status"] not in ("open", "draft"):
         raise invalid(f"Invoice is already {inv['status']}.", code="invoice_not_open")
+    if as_bool(req.params, "paid_out_of_band", False):  # settled elsewhere: paid, no charge
+        if inv["status"] == "draft":
+            finalize(sim, inv)
+        mark_paid(sim, inv)
+        return sim.render(inv)
     ref = as_str(req.params, "payment_method")
     pm = resolve_pm(sim, ref, inv["customer"])["id"] if ref else default_pm(sim, inv)
     if not attempt(sim, inv, pm, bool(as_bool(req.params, "off_session", True))):
@@ -67,7 +81,7 @@ def _pay(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("POST", "/v1/invoices/{id}/finalize")
 def _finalize(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
     if inv["status"] != "draft":
         raise invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.")
     finalize(sim, inv)
@@ -76,7 +90,7 @@ def _finalize(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("POST", "/v1/invoices/{id}/void")
 def _void(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
     if inv["status"] != "open":
         raise invalid(f"You can only void open invoices; this one is {inv['status']}.")
     void(sim, inv)
@@ -85,7 +99,9 @@ def _void(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("POST", "/v1/invoices/{id}/mark_uncollectible")
 def _uncollectible(sim: Sim, req: Request) -> dict[str, Any]:
-    inv = sim.store.get(req.args["id"], "invoice")
+    inv = _live(sim, req.args["id"])
+    if inv["status"] != "open":
+        raise invalid(f"You can only mark open invoices uncollectible; this one is {inv['status']}.")
     inv.update(status="uncollectible", next_payment_attempt=None)
     inv["status_transitions"] = dict(inv["status_transitions"], marked_uncollectible_at=sim.now(sim.clock_of(inv)))
     sim.emit("invoice.marked_uncollectible", inv)
@@ -144,7 +160,8 @@ def _preview(sim: Sim, req: Request) -> dict[str, Any]:
         nxt = period_after(end, rec, 1)
         amounts = sim.store.m(sub["id"]).get("amounts", {})
         lines = [item_line(sim, price, qty, end, nxt, sub["id"], sid, amounts.get(sid)) for sid, (price, qty)
-                 in prices.items()] + list(sim.store.m(sub["id"]).get("pending_lines", [])) + pro
+                 in prices.items()] + list(sim.store.m(sub["id"]).get("pending_lines", [])) + pro \
+            + pending_lines(sim, sub["customer"], sub["currency"], sub["id"])
         reason, period = "upcoming", (start, end)
     out: dict[str, Any] = {"id": sim.store.new_id("upcoming_in"), "object": "invoice", "created": now,
                            "livemode": False, "metadata": {}}

@@ -8,15 +8,18 @@ on every retry, as Stripe does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import INCLUDABLE, RENDERERS, Sim, list_object
 from ..money import fmt
-from . import discounts
+from . import discounts, tax_rates
 from .payments import confirm_pi, create_pi
 
 _DESCRIPTIONS = {"subscription_create": "Subscription creation", "subscription_cycle": "Subscription cycle",
                  "subscription_update": "Subscription update", "manual": None}
+# Run as a draft is finalized, before its number is taken (one-off invoices apply customer credit here).
+BEFORE_FINALIZE: list[Callable[[Sim, dict[str, Any]], None]] = []
 
 
 def line(sim: Sim, *, amount: int, currency: str, description: str, price: dict[str, Any] | None,
@@ -52,12 +55,25 @@ def item_line(sim: Sim, price: dict[str, Any], quantity: int, start: int, end: i
                 start=start, end=end, sub=sub, si=si)
 
 
-def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines: list[dict[str, Any]],
-                 reason: str, currency: str, period: tuple[int, int]) -> dict[str, Any]:
+def totals(sim: Sim, sub: dict[str, Any] | None, lines: list[dict[str, Any]],
+           default_rates: list[str] | None = None) -> dict[str, Any]:
+    """Subtotal, discounts and taxes of a set of lines (what a draft recomputes as lines change)."""
     subtotal = sum(int(ln["amount"]) for ln in lines)
     discount_ids, discount_totals = discounts.apply(sim, sub, lines)
-    total = subtotal - sum(int(d["amount"]) for d in discount_totals)
-    start_bal = int(cus.get("balance") or 0)
+    defaults = list(default_rates if default_rates is not None else (sub or {}).get("default_tax_rates") or [])
+    incl, excl, total_taxes = tax_rates.apply(sim, lines, [tax_rates.line_rates(sim, ln, defaults) for ln in lines])
+    total = subtotal - sum(int(d["amount"]) for d in discount_totals) + excl
+    return {"discounts": discount_ids, "subtotal": subtotal, "subtotal_excluding_tax": subtotal - incl,
+            "total": total, "total_discount_amounts": discount_totals, "total_excluding_tax": total - incl - excl,
+            "total_taxes": total_taxes}
+
+
+def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines: list[dict[str, Any]],
+                 reason: str, currency: str, period: tuple[int, int], default_rates: list[str] | None = None,
+                 use_balance: bool = True) -> dict[str, Any]:
+    sums = totals(sim, sub, lines, default_rates)
+    total = sums["total"]
+    start_bal = int(cus.get("balance") or 0) if use_balance else 0
     applied = max(start_bal, -total) if start_bal < 0 and total > 0 else 0
     due = max(0, total + applied)
     parent = None
@@ -77,7 +93,7 @@ def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, line
         "customer_name": cus.get("name"), "customer_phone": cus.get("phone"), "customer_shipping": cus.get("shipping"),
         "customer_tax_exempt": cus.get("tax_exempt", "none"), "customer_tax_ids": [],
         "default_payment_method": None, "default_source": None, "default_tax_rates": [], "description": None,
-        "discounts": discount_ids, "due_date": None, "effective_at": None, "ending_balance": None, "footer": None,
+        "discounts": sums["discounts"], "due_date": None, "effective_at": None, "ending_balance": None, "footer": None,
         "from_invoice": None, "hosted_invoice_url": None, "invoice_pdf": None, "issuer": {"type": "self"},
         "last_finalization_error": None, "latest_revision": None,
         "lines": list_object(lines, ""), "next_payment_attempt": None, "number": None,
@@ -88,9 +104,10 @@ def invoice_body(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, line
         "shipping_details": None, "starting_balance": start_bal, "statement_descriptor": None, "status": "draft",
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None,
                                "voided_at": None},
-        "subtotal": subtotal, "subtotal_excluding_tax": subtotal, "test_clock": cus.get("test_clock"),
-        "total": total, "total_discount_amounts": discount_totals, "total_excluding_tax": total,
-        "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
+        "subtotal": sums["subtotal"], "subtotal_excluding_tax": sums["subtotal_excluding_tax"],
+        "test_clock": cus.get("test_clock"), "total": total, "total_discount_amounts": sums["total_discount_amounts"],
+        "total_excluding_tax": sums["total_excluding_tax"], "total_pretax_credit_amounts": [],
+        "total_taxes": sums["total_taxes"], "webhooks_delivered_at": None,
     }
 
 
@@ -113,6 +130,8 @@ def new_invoice(sim: Sim, cus: dict[str, Any], sub: dict[str, Any] | None, lines
 
 
 def finalize(sim: Sim, inv: dict[str, Any]) -> None:
+    for hook in BEFORE_FINALIZE:
+        hook(sim, inv)
     cus = sim.store.get(inv["customer"])
     seq = int(cus.get("next_invoice_sequence") or 1)
     cus["next_invoice_sequence"] = seq + 1
@@ -182,7 +201,10 @@ def attempt(sim: Sim, inv: dict[str, Any], pm_id: str | None, off_session: bool)
 
 
 def _render_invoice(sim: Sim, obj: dict[str, Any]) -> dict[str, Any]:
-    return dict(obj)
+    out = dict(obj)
+    if obj.get("default_tax_rates"):  # stored as ids, rendered as the TaxRate objects Stripe returns
+        out["default_tax_rates"] = tax_rates.expanded(sim, obj["default_tax_rates"])
+    return out
 
 
 def _payments(sim: Sim, inv: dict[str, Any]) -> dict[str, Any]:

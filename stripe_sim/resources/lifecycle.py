@@ -12,7 +12,7 @@ from typing import Any
 
 from ..engine import DAY, DUE, Sim
 from ..periods import period_end
-from . import discounts
+from . import discounts, invoice_items
 from . import invoices as inv_mod
 
 LIVE = ("active", "past_due", "trialing")
@@ -73,8 +73,10 @@ def _cycle_invoice(sim: Sim, sub: dict[str, Any], start: int, end: int, prev: tu
     lines = [inv_mod.item_line(sim, _price_of(sim, si), int(si["quantity"]), start, end, sub["id"], si["id"],
                                meta.get("amounts", {}).get(si["id"])) for si in _items(sim, sub)]
     lines.extend(meta.pop("pending_lines", []))
+    lines.extend(invoice_items.pending_lines(sim, sub["customer"], sub["currency"], sub["id"]))
     cus = sim.store.get(sub["customer"])
     inv = inv_mod.new_invoice(sim, cus, sub, lines, reason, sub["currency"], prev)
+    invoice_items.claim(sim, inv)
     sub["latest_invoice"] = inv["id"]
     return inv
 
@@ -193,6 +195,7 @@ def on_upcoming(sim: Sim, sid: str, when: int) -> None:
     lines = [inv_mod.item_line(sim, _price_of(sim, si), int(si["quantity"]), end, nxt, sid, si["id"],
                                meta.get("amounts", {}).get(si["id"])) for si in _items(sim, sub)]
     lines.extend(meta.get("pending_lines", []))
+    lines.extend(invoice_items.pending_lines(sim, sub["customer"], sub["currency"], sid))
     cus = sim.store.get(sub["customer"])
     preview: dict[str, Any] = {"object": "invoice", "created": when, "livemode": False, "metadata": {}}
     preview.update(inv_mod.invoice_body(sim, cus, sub, lines, "upcoming", sub["currency"], (start, end)))

@@ -15,7 +15,7 @@ from ..engine import RENDERERS, Sim, list_object
 from ..listing import paginate
 from ..params import as_bool, as_dict, as_int, as_list, as_str, metadata
 from ..routing import Request, route
-from . import discounts, lifecycle
+from . import discounts, invoice_items, lifecycle
 from . import invoices as inv_mod
 from .catalog import create_price, plan_of
 from .payment_methods import behaviour, resolve_pm
@@ -124,7 +124,9 @@ def create_subscription(sim: Sim, cus: dict[str, Any], items: list[tuple[dict[st
             if trialing:
                 ln["description"] = f"Trial period for {sim.store.get(price['product'])['name']}"
             lines.append(ln)
+        lines.extend(invoice_items.pending_lines(sim, cus["id"], currency, sub["id"]))
         inv = inv_mod.new_invoice(sim, cus, sub, lines, "subscription_create", currency, (now, now))
+        invoice_items.claim(sim, inv)
         sub["latest_invoice"] = inv["id"]
         if payment_behavior == "default_incomplete" and inv["amount_due"] > 0:
             inv_mod.finalize(sim, inv)
