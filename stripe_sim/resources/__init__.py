@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     schedules,
     search_api,
     setup_intents,
+    sub_items,
     sub_update,
     subscriptions,
     tax_rates,

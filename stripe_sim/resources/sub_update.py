@@ -93,11 +93,22 @@ def update_subscription(sim: Sim, sub: dict[str, Any], p: dict[str, Any]) -> dic
     for i, spec in enumerate(as_list(p, "items")):
         if not isinstance(spec, dict):
             continue
-        if not spec.get("id"):
-            raise errors.invalid("Adding items is not supported by stripe_sim; pass items[i][id].", f"items[{i}][id]")
+        if not spec.get("id"):  # a new item (sub_items.py prorates it)
+            from .sub_items import add_item
+
+            price = resolve_price(sim, spec, f"items[{i}]")
+            added_md = metadata(spec) if isinstance(spec.get("metadata"), dict) else {}
+            pro_lines.extend(add_item(sim, sub, price, int(spec.get("quantity") or 1), at, behavior,
+                                      f"items[{i}][price]", added_md)[1])
+            continue
         si = sim.store.get(spec["id"], "subscription_item", f"items[{i}][id]")
-        if si["subscription"] != sub["id"]:
-            raise errors.invalid("Adding items is not supported by stripe_sim; pass items[i][id].", f"items[{i}][id]")
+        if si["subscription"] != sub["id"] or si.get("deleted"):
+            raise errors.missing("subscription_item", spec["id"], f"items[{i}][id]")
+        if as_bool(spec, "deleted", False):
+            from .sub_items import remove_item
+
+            pro_lines.extend(remove_item(sim, sub, si, at, behavior, f"items[{i}][id]"))
+            continue
         old_price = sim.store.get(si["price"])
         old_qty = int(si["quantity"])
         new_price = resolve_price(sim, spec, f"items[{i}]") if (spec.get("price") or spec.get("price_data")) \

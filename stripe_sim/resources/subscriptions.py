@@ -26,6 +26,8 @@ def _item_render(sim: Sim, si: dict[str, Any]) -> dict[str, Any]:
     price = sim.store.get(si["price"])
     out["price"] = dict(price)
     out["plan"] = plan_of(price)
+    if si.get("tax_rates"):  # stored as ids, rendered as objects
+        out["tax_rates"] = [dict(sim.store.get(r)) for r in si["tax_rates"]]
     return out
 
 
@@ -281,4 +283,7 @@ def _list_items(sim: Sim, req: Request) -> dict[str, Any]:
 
 @route("GET", "/v1/subscription_items/{id}")
 def _get_item(sim: Sim, req: Request) -> dict[str, Any]:
-    return sim.render(sim.store.get(req.args["id"], "subscription_item"))
+    si = sim.store.get(req.args["id"], "subscription_item")
+    if si.get("deleted"):
+        raise errors.missing("subscription_item", si["id"])
+    return sim.render(si)
