@@ -1,10 +1,11 @@
 """Imports every domain's models so metadata (Alembic, tests) sees the whole schema."""
 
 from membership.billing import models as billing_models
+from membership.identity import models as reader_models
 from membership.ledger import models as ledger_models
 from membership.mail import models as mail_models
 from membership.newsletters import models as newsletter_models
-from membership.readers import models as reader_models
+from membership.reports import rollup_models as report_rollup_models
 from membership.staff import models as staff_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "mail_models",
     "newsletter_models",
     "reader_models",
+    "report_rollup_models",
     "staff_models",
 ]

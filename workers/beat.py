@@ -17,6 +17,9 @@ celery.conf.beat_schedule.update({
     # hourly, recognising through *yesterday in the outlet's zone*: the local day closes
     # within the hour whatever the zone; re-runs post nothing
     "reports-recognize-revenue": {"task": "workers.tasks.reports.recognize_revenue", "schedule": crontab(minute=41)},
+    # hourly after recognition: rolls months that closed since, re-rolls months late changes marked
+    "reports-rollup-closed-months": {"task": "workers.tasks.reports.rollup_closed_months",
+                                     "schedule": crontab(minute=51)},
 })
 celery.conf.beat_schedule.update({
     "newsletters-start-due": {"task": "workers.tasks.newsletters.start_due_campaigns", "schedule": 60.0},

@@ -40,7 +40,9 @@ Payouts, payout attributions and recognition are not sales and are left out: pay
 are the payout reconciliation report's, recognition the deferred-revenue report's.
 
 Everything is aggregated in the database: one GROUP BY pass over the journal x ledger join
-for the cells, one for the per-currency payers.
+for the cells, one for the per-currency payers. Closed periods are read from their
+roll-up (rollup.py): the same cell rows, and per reader a bitmask of the months they
+paid in, so distinct payers over many months are one count over ~100k rows.
 """
 
 from __future__ import annotations
@@ -50,16 +52,20 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Integer, Select, and_, case, cast, distinct, extract, func, literal, or_, select, union_all
 
+from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry
-from membership.reports.periods import without_jit
+from membership.reports import rollup
+from membership.reports.periods import index_probes, without_jit
+from membership.reports.rollup_models import ReportCashCell, ReportCashPayer
 
 NAME, VERSION = "cash-summary", 1
 KINDS = ("charge", "refund", "refund_failure", "dispute", "dispute_reversal")
 FEE_ACCOUNTS = (Account.PROCESSOR_FEES, Account.DISPUTE_FEES)
 CASH_ACCOUNTS = (Account.STRIPE_CLEARING, *FEE_ACCOUNTS)
+LIVE_FEW = 2  # live months read by index probes when the rest is rolled (periods.index_probes)
 UNATTRIBUTED = "unattributed"  # a line without a stream; postings of these kinds always carry one
 
 
@@ -152,7 +158,13 @@ def cash_summary(start: date, end: date) -> CashSummary:
     cells: dict[tuple[date, str, str], _Tally] = defaultdict(_Tally)
     totals: dict[str, _Tally] = defaultdict(_Tally)
     without_jit()  # JIT compiled each pass for ~0.4 s at 100k readers, saving nothing
-    for period, kind, stream, currency, clearing, processor_fees, dispute_fees, groups, payers in _cells(start, end):
+    periods = rollup.month_firsts(start, end)
+    rolled = rollup.current(rollup.JOURNAL, periods)
+    live = [p for p in periods if p not in rolled]
+    with index_probes(bool(rolled) and len(live) <= LIVE_FEW):
+        rows = _rolled_cells(rolled) + _cells(live)
+        per_currency = _payers_per_currency(rolled, live)
+    for period, kind, stream, currency, clearing, processor_fees, dispute_fees, groups, payers in rows:
         cell = cells[(period, _stream(stream), currency)]
         for tally in (cell, totals[currency]):
             tally.add_money(kind, Account.STRIPE_CLEARING, int(clearing))
@@ -161,7 +173,7 @@ def cash_summary(start: date, end: date) -> CashSummary:
             tally.counts[kind] += int(groups)
         if kind == "charge":
             cell.payers = int(payers)
-    for currency, payers in _payers_per_currency(start, end):
+    for currency, payers in per_currency:
         totals[currency].payers = int(payers)
     return CashSummary(
         start, end,
@@ -171,14 +183,14 @@ def cash_summary(start: date, end: date) -> CashSummary:
 
 
 def _stream(stream: Any) -> str:
-    return str(stream.value) if stream is not None else UNATTRIBUTED
+    return Stream(stream).value if stream is not None else UNATTRIBUTED
 
 
-def _cash_lines(start: date, end: date, *columns: Any) -> Select[Any]:
-    """The cash lines (clearing and fees) of the money kinds posted to periods in [start, end)."""
+def _cash_lines(periods: list[date], *columns: Any) -> Select[Any]:
+    """The cash lines (clearing and fees) of the money kinds posted to `periods` (first days)."""
     return (select(*columns).select_from(JournalTransaction)
             .join(LedgerEntry, LedgerEntry.transaction_id == JournalTransaction.id)
-            .where(JournalTransaction.period >= start, JournalTransaction.period < end,
+            .where(JournalTransaction.period.in_(periods),
                    JournalTransaction.kind.in_(KINDS), LedgerEntry.account.in_(CASH_ACCOUNTS)))
 
 
@@ -187,18 +199,55 @@ def _on(account: Account) -> Any:
     return func.sum(case((LedgerEntry.account == account, LedgerEntry.amount_minor), else_=0))
 
 
-def _cells(start: date, end: date) -> list[Any]:
+def cells_query(periods: list[date]) -> Select[Any]:
     """Per (period, kind, stream, currency): clearing and fee sums, groups and distinct
     readers, in one pass over the join. Every posted group of these kinds has a clearing
-    or a fee line (if both were zero its gross would be zero: nothing posts)."""
+    or a fee line (if both were zero its gross would be zero: nothing posts). The
+    roll-up stores exactly these rows for a closed period."""
     keys = (JournalTransaction.period, JournalTransaction.kind, LedgerEntry.stream, LedgerEntry.currency)
-    return list(db.session.execute(
-        _cash_lines(start, end, *keys, *(_on(a) for a in CASH_ACCOUNTS),
-                    func.count(distinct(JournalTransaction.id)),
-                    func.count(distinct(JournalTransaction.reader_id))).group_by(*keys)))
+    return _cash_lines(periods, *keys, *(_on(a) for a in CASH_ACCOUNTS),
+                       func.count(distinct(JournalTransaction.id)),
+                       func.count(distinct(JournalTransaction.reader_id))).group_by(*keys)
 
 
-def _payers_per_currency(start: date, end: date) -> list[Any]:
+def _cells(periods: list[date]) -> list[Any]:
+    return list(db.session.execute(cells_query(periods))) if periods else []
+
+
+def _rolled_cells(periods: set[date]) -> list[Any]:
+    c = ReportCashCell
     return list(db.session.execute(
-        _cash_lines(start, end, LedgerEntry.currency, func.count(distinct(JournalTransaction.reader_id)))
-        .where(JournalTransaction.kind == "charge").group_by(LedgerEntry.currency)))
+        select(c.period, c.kind, c.stream, c.currency, c.clearing_minor, c.processor_fees_minor,
+               c.dispute_fees_minor, c.groups, c.payers).where(c.period.in_(sorted(periods))))) if periods else []
+
+
+def payer_months_query(periods: list[date]) -> Select[Any]:
+    """(currency, reader, year, months bitmask) of the charges posted to `periods`: the
+    roll-up's payer rows (the bits of distinct months are distinct powers, so their
+    distinct sum is their OR, on every database)."""
+    year, month = (cast(extract(part, JournalTransaction.period), Integer) for part in ("year", "month"))
+    keys = (LedgerEntry.currency, JournalTransaction.reader_id, year)
+    return (_cash_lines(periods, *keys, func.sum(distinct(literal(1).op("<<")(month - 1))))
+            .where(JournalTransaction.kind == "charge", JournalTransaction.reader_id.is_not(None))
+            .group_by(*keys))
+
+
+def _payers_per_currency(rolled: set[date], live: list[date]) -> list[Any]:
+    """Distinct payers per currency over the rolled and the live periods together."""
+    parts: list[Any] = []
+    if live:
+        parts.append(_cash_lines(live, LedgerEntry.currency.label("currency"),
+                                 JournalTransaction.reader_id.label("reader_id"))
+                     .where(JournalTransaction.kind == "charge"))
+    masks: dict[int, int] = defaultdict(int)
+    for period in rolled:
+        masks[period.year] |= 1 << (period.month - 1)
+    if masks:
+        p = ReportCashPayer
+        parts.append(select(p.currency.label("currency"), p.reader_id.label("reader_id")).where(
+            or_(*(and_(p.year == year, p.months.op("&")(mask) != 0) for year, mask in sorted(masks.items())))))
+    if not parts:
+        return []
+    both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return list(db.session.execute(
+        select(both.c.currency, func.count(distinct(both.c.reader_id))).group_by(both.c.currency)))

@@ -33,15 +33,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 
 from membership.billing.models import Payment
 from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.journal import next_month
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry, RevenueSchedule
-from membership.reports.periods import as_local_day, day_start, local_day, without_jit
+from membership.reports import rollup
+from membership.reports.periods import as_local_day, day_start, index_probes, local_day, without_jit
+from membership.reports.rollup_models import ReportDeferredMove, ReportWaterfallCell, ReportWaterfallRow
 
 ROLLFORWARD_NAME, WATERFALL_NAME, VERSION = "deferred-revenue", "recognition-waterfall", 1
 MOVEMENTS = ("deferred", "recognized", "refunded", "disputed", "other")
@@ -106,15 +109,16 @@ def _month(key: Key, period: date, opening: int, moved: dict[str, int]) -> Month
 
 
 def _sums(start: date, end: date) -> tuple[dict[Key, int], dict[tuple[Key, date], dict[str, int]]]:
-    """One GROUP BY over the account's lines posted before `end` (one pass, a few hundred
-    rows back): (currency, stream) -> owed before `start`, and ((currency, stream),
-    month) -> movement -> amount for the months of the period."""
-    rows = db.session.execute(
-        select(LedgerEntry.currency, LedgerEntry.stream, JournalTransaction.period, JournalTransaction.kind,
-               func.sum(LedgerEntry.amount_minor))
-        .join(JournalTransaction, JournalTransaction.id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.account == Account.DEFERRED_REVENUE, JournalTransaction.period < end)
-        .group_by(LedgerEntry.currency, LedgerEntry.stream, JournalTransaction.period, JournalTransaction.kind))
+    """The account's lines posted before `end`, summed per (currency, stream, month,
+    kind): the rolled months from their roll-up, the others in one GROUP BY (a few
+    hundred rows back). Returns (currency, stream) -> owed before `start`, and
+    ((currency, stream), month) -> movement -> amount for the months of the period."""
+    rolled = rollup.current_before(rollup.JOURNAL, end)
+    m = ReportDeferredMove
+    rows = list(db.session.execute(select(m.currency, m.stream, m.period, m.kind, m.amount_minor)
+                                   .where(m.period.in_(sorted(rolled))))) if rolled else []
+    with index_probes(bool(rolled) and len(months(max(rolled or {end}), end)) <= 3):
+        rows += db.session.execute(moves_query(JournalTransaction.period < end, _not_in(rolled)))
     opening: dict[Key, int] = defaultdict(int)
     moved: dict[tuple[Key, date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MOVEMENTS, 0))
     for currency, stream, period, kind, total in rows:
@@ -125,6 +129,25 @@ def _sums(start: date, end: date) -> tuple[dict[Key, int], dict[tuple[Key, date]
         movement, sign = KINDS.get(kind, ("other", -1))
         moved[(key, period)][movement] += sign * int(total)
     return {k: v for k, v in opening.items() if v}, moved
+
+
+def moves_query(*where: Any) -> Any:
+    """(currency, stream, period, kind, sum) of the deferred-revenue lines: what the
+    roll-up stores per closed period."""
+    keys = (LedgerEntry.currency, LedgerEntry.stream, JournalTransaction.period, JournalTransaction.kind)
+    return (select(*keys, func.sum(LedgerEntry.amount_minor))
+            .join(JournalTransaction, JournalTransaction.id == LedgerEntry.transaction_id)
+            .where(LedgerEntry.account == Account.DEFERRED_REVENUE, *where).group_by(*keys))
+
+
+def _not_in(rolled: set[date]) -> Any:
+    """Periods outside `rolled`, as ranges around it (the planner keeps its index)."""
+    if not rolled:
+        return true()
+    first, last = min(rolled), max(rolled)
+    holes = [mo for mo in months(first, last) if mo not in rolled]
+    period = JournalTransaction.period
+    return or_(period < first, period > last, *([period.in_(holes)] if holes else []))
 
 
 def _stream(stream: Stream | str | None) -> str | None:
@@ -154,7 +177,21 @@ class Waterfall:
 
 
 def waterfall(start: date, end: date) -> Waterfall:
-    """Billing months [start, end) x service months, per currency and stream.
+    """Billing months [start, end) x service months, per currency and stream: the rolled
+    billing months from their roll-up, the others live (`live_rows`)."""
+    billing = rollup.month_firsts(start, end)
+    rolled = rollup.current(rollup.SCHEDULES, billing)
+    rows = _rolled_rows(rolled)
+    for first, after in rollup.runs(m for m in billing if m not in rolled):
+        rows.update(live_rows(first, after))
+    ordered = [rows[k] for k in sorted(rows)]
+    for row in ordered:
+        row.cells = dict(sorted(row.cells.items()))
+    return Waterfall(ordered, sorted({m for row in ordered for m in row.cells}))
+
+
+def live_rows(start: date, end: date) -> dict[tuple[str, str, date], WaterfallRow]:
+    """The rows of billing months [start, end) from the schedules themselves.
 
     A schedule's spread depends only on its outlet-local first day, end day and net
     amount, so the database groups the period's schedules by those (and billing month,
@@ -173,8 +210,51 @@ def waterfall(start: date, end: date) -> Waterfall:
         if bounds is None:
             bounds = spans[(group.first_day, group.end_day)] = _month_bounds(group.first_day, group.end_day)
         _add(row, group, _spread(group.net, *bounds))
-    ordered = [rows[k] for k in sorted(rows)]
-    return Waterfall(ordered, sorted({m for row in ordered for m in row.cells}))
+    return rows
+
+
+def _rolled_rows(rolled: set[date]) -> dict[tuple[str, str, date], WaterfallRow]:
+    """Rolled rows and cells, with what recognition has moved since read live: a schedule
+    recognition finished has recognised exactly its net (amount - reversed), so a row's
+    deferred part is the sum over its unfinished schedules alone (a partial index holds
+    them, ~one per live subscription), and recognised = net - deferred."""
+    if not rolled:
+        return {}
+    months = sorted(rolled)
+    r, c = ReportWaterfallRow, ReportWaterfallCell
+    rows: dict[tuple[str, str, date], WaterfallRow] = {}
+    for month, cur, stream, lines, billed, reversed_ in db.session.execute(
+            select(r.billing_month, r.currency, r.stream, r.lines, r.billed_minor, r.reversed_minor)
+            .where(r.billing_month.in_(months))):
+        net = int(billed) - int(reversed_)
+        rows[(cur, stream, month)] = WaterfallRow(month, cur, stream, int(billed), int(reversed_), net, net, 0,
+                                                  int(lines))
+    for month, cur, stream, service, amount in db.session.execute(
+            select(c.billing_month, c.currency, c.stream, c.service_month, c.amount_minor)
+            .where(c.billing_month.in_(months))):
+        rows[(cur, stream, month)].cells[service] = int(amount)
+    for key, owed in _unfinished(months[0], next_month(months[-1])).items():
+        row = rows.get(key)
+        if row is not None:
+            row.deferred_minor += owed
+            row.recognized_minor -= owed
+    return rows
+
+
+def _unfinished(start: date, end: date) -> dict[tuple[str, str, date], int]:
+    """Per (currency, stream, billing month) in [start, end): what the schedules
+    recognition has not finished still defer (amount - reversed - recognised)."""
+    rs = RevenueSchedule
+    billing = local_day(Payment.paid_at, month=True)
+    query = (select(rs.currency, rs.stream, billing, func.sum(rs.amount_minor - rs.reversed_minor - rs.recognized_minor))
+             .join(Payment, Payment.id == rs.payment_id)
+             .where(rs.recognized_minor != rs.amount_minor - rs.reversed_minor,
+                    Payment.paid_at >= day_start(start), Payment.paid_at < day_start(end))
+             .group_by(rs.currency, rs.stream, billing))
+    out: dict[tuple[str, str, date], int] = defaultdict(int)
+    for cur, stream, month, owed in db.session.execute(query):
+        out[(cur, Stream(stream).value, as_local_day(month).replace(day=1))] += int(owed)
+    return out
 
 
 @dataclass(frozen=True)

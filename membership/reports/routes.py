@@ -13,6 +13,7 @@ from membership.reports import (  # noqa: F401  (they register)
     exceptions_views,
     mrr_views,
     payouts_views,
+    rollup_cli,
 )
 from membership.reports.blueprint import bp
 

@@ -1,0 +1,121 @@
+"""Roll-up tables: closed months of the finance reports, summed once (docs/reports.md).
+
+Each table holds exactly what its report would compute live for one closed month, so
+a report reads these rows for the closed months of its range, computes the others
+live, and combines them (rollup.py says when a month counts as closed and current).
+
+- `report_rollups`: which months of a source are rolled ((source, month) once);
+  `journal` feeds the cash summary and the deferred roll-forward (keyed by the
+  journal's `period`), `schedules` the recognition waterfall (keyed by the outlet-local
+  month of the payment's `paid_at`).
+- `report_dirty`: a month a late change touched after it was rolled. Written by
+  PostgreSQL triggers (migration 0009), never by application code; plain inserts with
+  no unique key, so concurrent postings never wait on each other. A marked month is
+  read live until the next roll-up re-rolls it and deletes the marks it saw.
+- Money columns are signed sums in minor units, as the live queries return them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from membership.db import Base, UTCDateTime, currency, intpk, optional_timestamp, timestamp
+
+SOURCE = String(16)
+STREAM = String(32)  # the stored Stream value, or NULL for an unattributed line
+
+
+class ReportRollup(Base):
+    __tablename__ = "report_rollups"
+
+    source: Mapped[str] = mapped_column(SOURCE, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    rolled_at: Mapped[timestamp]
+
+
+class ReportDirty(Base):
+    __tablename__ = "report_dirty"
+
+    id: Mapped[intpk]
+    source: Mapped[str] = mapped_column(SOURCE)
+    month: Mapped[date | None] = mapped_column(Date)  # journal: the period itself
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # schedules: paid_at (its local month is the key)
+    marked_at: Mapped[optional_timestamp]
+
+
+class ReportCashCell(Base):
+    """cash.py `_cells` for one period: per kind, stream and currency."""
+
+    __tablename__ = "report_cash_cells"
+    __table_args__ = (Index("ix_report_cash_cells_period", "period"),)
+
+    id: Mapped[intpk]
+    period: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str | None] = mapped_column(STREAM)
+    currency: Mapped[currency]
+    clearing_minor: Mapped[int] = mapped_column(BigInteger)
+    processor_fees_minor: Mapped[int] = mapped_column(BigInteger)
+    dispute_fees_minor: Mapped[int] = mapped_column(BigInteger)
+    groups: Mapped[int] = mapped_column(Integer)
+    payers: Mapped[int] = mapped_column(Integer)
+
+
+class ReportCashPayer(Base):
+    """A reader with a charge in a currency: bit m-1 of `months` set for each rolled
+    month m of `year` with one. Distinct payers over many months cannot be summed from
+    per-month counts; one row per reader, currency and year can be counted instead."""
+
+    __tablename__ = "report_cash_payers"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # no FK: a copy, rebuilt on re-roll
+    months: Mapped[int] = mapped_column(Integer)
+
+
+class ReportDeferredMove(Base):
+    """deferred.py `_sums` for one period: the deferred-revenue lines per currency, stream, kind."""
+
+    __tablename__ = "report_deferred_moves"
+    __table_args__ = (Index("ix_report_deferred_moves_period", "period"),)
+
+    id: Mapped[intpk]
+    period: Mapped[date] = mapped_column(Date)
+    currency: Mapped[currency]
+    stream: Mapped[str | None] = mapped_column(STREAM)
+    kind: Mapped[str] = mapped_column(String(64))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportWaterfallRow(Base):
+    """deferred.py's waterfall row of one billing month, currency and stream, without
+    what recognition changes every night (recognised/deferred: read live, see deferred.py)."""
+
+    __tablename__ = "report_waterfall_rows"
+    __table_args__ = (Index("ix_report_waterfall_rows_billing_month", "billing_month"),)
+
+    id: Mapped[intpk]
+    billing_month: Mapped[date] = mapped_column(Date)
+    currency: Mapped[currency]
+    stream: Mapped[str] = mapped_column(STREAM)
+    lines: Mapped[int] = mapped_column(Integer)
+    billed_minor: Mapped[int] = mapped_column(BigInteger)
+    reversed_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportWaterfallCell(Base):
+    """One cell of a rolled waterfall row: what the row recognises in one service month."""
+
+    __tablename__ = "report_waterfall_cells"
+    __table_args__ = (Index("ix_report_waterfall_cells_billing_month", "billing_month"),)
+
+    id: Mapped[intpk]
+    billing_month: Mapped[date] = mapped_column(Date)
+    currency: Mapped[currency]
+    stream: Mapped[str] = mapped_column(STREAM)
+    service_month: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
