@@ -1,6 +1,7 @@
 """Hosted pages a person can click through, plus the ``/_sim`` control API.
 
-Checkout: ``GET/POST /checkout/{cs_id}``; portal: ``GET /portal/{bps_id}`` and
+Checkout: ``GET/POST /checkout/{cs_id}``; Payment Links: ``GET /b/{plink_id}`` (redirects to a new
+session's Checkout page), ``GET /b/{plink_id}/complete``; portal: ``GET /portal/{bps_id}`` and
 ``POST /portal/{bps_id}/{cancel|payment_method|switch}``. Forms post plain
 ``application/x-www-form-urlencoded`` so tests can drive them with requests.
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .engine import RequestCtx
 from .errors import StripeError
 from .money import decimals, fmt, parse_major
-from .resources import checkout, clocks, portal
+from .resources import checkout, clocks, payment_links, portal, portal_configs
 
 if TYPE_CHECKING:
     from .app import SimServer
@@ -54,6 +55,8 @@ def handle(app: SimServer, method: str, path: str, query: dict[str, Any], form: 
                 return _checkout(app, method, parts[1], form)
             if len(parts) in (2, 3) and parts[0] == "portal":
                 return _portal(app, method, parts[1], parts[2] if len(parts) == 3 else None, form)
+            if len(parts) in (2, 3) and parts[0] == "b":
+                return _payment_link(app, parts[1], parts[2] if len(parts) == 3 else None)
             if len(parts) >= 2 and parts[0] == "invoice":
                 inv = sim.store.get(parts[1], "invoice")
                 return _page(f"Invoice {inv['number'] or inv['id']}",
@@ -86,6 +89,19 @@ def _control(app: SimServer, method: str, parts: list[str], params: dict[str, An
     if parts == ["webhooks", "wait"] and method == "POST":
         return _json({"idle": app.wait_for_deliveries(float(params.get("timeout") or 10))})
     return _json({"error": "unknown control endpoint"}, 404)
+
+
+def _payment_link(app: SimServer, plink_id: str, action: str | None) -> Response:
+    """``/b/{id}``: a fresh Checkout Session per visit; ``/b/{id}/complete``: the hosted confirmation."""
+    sim = app.sim
+    link = sim.store.get(plink_id, "payment_link")
+    if action == "complete":
+        msg = link["after_completion"].get("hosted_confirmation", {}).get("custom_message")
+        return _page("Thanks for your payment", f"<p>{escape(msg or 'Your payment is complete.')}</p>")
+    if action is not None:
+        return _page("Not found", "<p>No such page.</p>", 404)
+    cs = payment_links.open_session(sim, link)
+    return _redirect(cs["url"], f"{app.url}/checkout/{cs['id']}")
 
 
 def _checkout(app: SimServer, method: str, cs_id: str, form: dict[str, Any]) -> Response:
@@ -154,15 +170,18 @@ def _portal(app: SimServer, method: str, bps_id: str, action: str | None, form: 
     back = bps["return_url"] or f"{app.url}/portal/{bps_id}"
     if method == "POST" and action:
         if action == "payment_method":
+            portal_configs.feature(sim, bps["configuration"], "payment_method_update")
             portal.update_card(sim, cus, str(form.get("card_number", "")))
             return _redirect(back, back)
         sub = sim.store.get(str(form.get("subscription", "")), "subscription", "subscription")
         if sub["customer"] != cus["id"]:
             raise StripeError(404, "invalid_request_error", "No such subscription for this customer.")
         if action == "cancel":
-            portal.cancel(sim, sub)
+            portal.cancel(sim, sub, portal_configs.feature(sim, bps["configuration"], "subscription_cancel")["mode"])
         elif action == "switch":
-            portal.switch(sim, sub, str(form.get("price", "")), str(form.get("proration_behavior") or "none"))
+            upd = portal_configs.feature(sim, bps["configuration"], "subscription_update")
+            portal.switch(sim, sub, str(form.get("price", "")),
+                          str(form.get("proration_behavior") or upd["proration_behavior"]))
         else:
             raise StripeError(404, "invalid_request_error", f"Unknown portal action {action}.")
         return _redirect(back, back)

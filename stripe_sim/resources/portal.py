@@ -9,6 +9,7 @@ from ..params import as_str
 from ..routing import Request, route
 from . import invoices as inv_mod
 from .payment_methods import new_card_pm
+from .portal_configs import for_session
 from .sub_update import update_subscription
 
 
@@ -17,7 +18,7 @@ def _create(sim: Sim, req: Request) -> dict[str, Any]:
     p = req.params
     cus = sim.store.get(as_str(p, "customer", required=True), "customer", "customer")
     bps = sim.new("bps", "billing_portal.session", cus.get("test_clock"), {
-        "configuration": as_str(p, "configuration") or "bpc_stripe_sim_default", "customer": cus["id"],
+        "configuration": for_session(sim, as_str(p, "configuration"))["id"], "customer": cus["id"],
         "customer_account": None, "flow": None, "locale": as_str(p, "locale"), "on_behalf_of": None,
         "return_url": as_str(p, "return_url"), "url": None})
     bps.pop("metadata", None)
@@ -30,8 +31,13 @@ def live_subs(sim: Sim, customer: str) -> list[dict[str, Any]]:
         "active", "past_due", "trialing", "unpaid", "paused", "incomplete")))
 
 
-def cancel(sim: Sim, sub: dict[str, Any]) -> None:
-    """The portal's default: cancel at period end, not immediately."""
+def cancel(sim: Sim, sub: dict[str, Any], mode: str = "at_period_end") -> None:
+    """The portal's default: cancel at period end; a configuration may say immediately."""
+    if mode == "immediately":
+        from .subscriptions import cancel_now
+
+        cancel_now(sim, sub)
+        return
     update_subscription(sim, sub, {"cancel_at_period_end": "true"})
 
 
