@@ -48,10 +48,10 @@ from sqlalchemy import String, select, type_coerce
 from membership.enums import Stream
 from membership.errors import DomainError
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.ledger.journal import outlet_zone
 from membership.ledger.models import Account, JournalTransaction, LedgerEntry
 from membership.money import decimals
-from membership.readers.models import Reader
 from membership.reports.periods import without_jit
 
 NAME, VERSION = "journal-export", 1

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from membership.billing.models import Dispute, Payment, Payout, PayoutLine, Subscription, WebhookEvent, WebhookStatus
 from membership.enums import SubscriptionStatus
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 
 NAME, VERSION = "exceptions", 1
 CAP = 500

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from membership.billing.models import Subscription, SubscriptionEvent
 from membership.enums import MrrMovement, Stream
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from membership.reports.fx import Rate, RateBook, convert_minor
 from membership.reports.periods import as_local_day, day_start, local_day
 

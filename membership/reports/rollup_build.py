@@ -18,6 +18,7 @@ from membership.reports.rollup_models import (
     ReportDeferredMove,
     ReportRollup,
     ReportWaterfallCell,
+    ReportWaterfallPending,
     ReportWaterfallRow,
 )
 
@@ -49,7 +50,10 @@ def build_schedules(months: list[date]) -> None:
     consecutive months (one grouped query per run)."""
     db.session.execute(delete(ReportWaterfallRow).where(ReportWaterfallRow.billing_month.in_(months)))
     db.session.execute(delete(ReportWaterfallCell).where(ReportWaterfallCell.billing_month.in_(months)))
+    db.session.execute(delete(ReportWaterfallPending).where(ReportWaterfallPending.billing_month.in_(months)))
     for first, after in runs(months):
+        db.session.execute(insert(ReportWaterfallPending).from_select(
+            ["schedule_id", "billing_month"], deferred.unfinished_query(first, after)))
         rows = deferred.live_rows(first, after).values()
         if not rows:
             continue

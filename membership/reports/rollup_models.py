@@ -119,3 +119,15 @@ class ReportWaterfallCell(Base):
     stream: Mapped[str] = mapped_column(STREAM)
     service_month: Mapped[date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportWaterfallPending(Base):
+    """A schedule of a rolled billing month that recognition had not finished when it was
+    rolled: only these still move (the others recognised exactly their net), so a rolled
+    row's recognised/deferred split is read live from them alone, by primary key."""
+
+    __tablename__ = "report_waterfall_pending"
+    __table_args__ = (Index("ix_report_waterfall_pending_billing_month", "billing_month"),)
+
+    schedule_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    billing_month: Mapped[date] = mapped_column(Date)

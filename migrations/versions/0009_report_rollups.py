@@ -112,6 +112,11 @@ def upgrade() -> None:
                     sa.Column("service_month", sa.Date(), nullable=False), *_bigints("amount_minor"),
                     sa.PrimaryKeyConstraint("id", name=op.f("pk_report_waterfall_cells")))
     op.create_index("ix_report_waterfall_cells_billing_month", "report_waterfall_cells", ["billing_month"])
+    op.create_table("report_waterfall_pending",
+                    sa.Column("schedule_id", sa.BigInteger(), autoincrement=False, nullable=False),
+                    sa.Column("billing_month", sa.Date(), nullable=False),
+                    sa.PrimaryKeyConstraint("schedule_id", name=op.f("pk_report_waterfall_pending")))
+    op.create_index("ix_report_waterfall_pending_billing_month", "report_waterfall_pending", ["billing_month"])
     op.create_index("ix_revenue_schedules_pending", "revenue_schedules", ["payment_id"],
                     postgresql_include=["amount_minor", "reversed_minor", "recognized_minor"],
                     postgresql_where=sa.text("recognized_minor <> amount_minor - reversed_minor"),
@@ -135,6 +140,6 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_index("ix_revenue_schedules_pending", table_name="revenue_schedules")
-    for table in ("report_waterfall_cells", "report_waterfall_rows", "report_deferred_moves", "report_cash_payers",
+    for table in ("report_waterfall_pending", "report_waterfall_cells", "report_waterfall_rows", "report_deferred_moves", "report_cash_payers",
                   "report_cash_cells", "report_dirty", "report_rollups"):
         op.drop_table(table)
