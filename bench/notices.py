@@ -39,8 +39,8 @@ def seed(count: int) -> list[int]:
     from membership.db import utcnow
     from membership.enums import Stream
     from membership.extensions import db
+    from membership.identity.models import Reader
     from membership.mail.models import Notice
-    from membership.readers.models import Reader
 
     ids = []
     for i in range(count):

@@ -83,27 +83,15 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     register_error_handlers(app)
 
 
+# Bottom to top (docs/architecture.md); each package's `register.py` adds its blueprints.
+PACKAGES = ("web", "api", "identity", "staff", "mail", "billing", "newsletters", "reports", "readers")
+
+
 def _register_blueprints(app: Flask) -> None:
-    from membership.billing.cli import bp as billing_cli_bp
-    from membership.billing.views import bp as billing_bp
-    from membership.mail.cli import bp as mail_cli_bp
-    from membership.mail.views import bp as mail_bp
-    from membership.newsletters.views import bp as newsletters_bp
-    from membership.reports.cli import bp as fx_cli_bp
-    from membership.reports.routes import bp as reports_bp
-    from membership.web.views import bp as web_bp
+    from importlib import import_module
 
-    app.register_blueprint(web_bp)
-    app.register_blueprint(mail_bp)
-    app.register_blueprint(mail_cli_bp)
-    app.register_blueprint(newsletters_bp)
-    from membership.readers.blueprints import register_reader_blueprints
-
-    register_reader_blueprints(app)
-    app.register_blueprint(billing_bp)
-    app.register_blueprint(billing_cli_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(fx_cli_bp)
+    for name in PACKAGES:
+        import_module(f"membership.{name}.register").register(app)
 
 
 def _register_cli(app: Flask) -> None:

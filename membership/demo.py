@@ -16,10 +16,10 @@ from membership.billing.models import Payment, Plan, PlanKind, Price, Subscripti
 from membership.db import utcnow
 from membership.enums import Interval, MrrMovement, Stream, SubscriptionStatus
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.ledger.journal import next_month
 from membership.ledger.models import FxRate
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
-from membership.readers.models import Reader
 
 PriceRow = tuple[str, Interval, int | None, int, int]
 CATALOGUE: list[tuple[str, str, PlanKind, Stream, int, list[PriceRow]]] = [

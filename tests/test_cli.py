@@ -11,7 +11,7 @@ from membership.billing.models import Plan, Price, Subscription
 from membership.db import utcnow
 from membership.enums import Stream
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from membership.reports.mrr_rollforward import roll_forward
 from membership.staff.models import ApiToken, StaffUser
 from membership.staff.services import staff_for_token

@@ -17,10 +17,10 @@ import pytest
 import requests
 from flask import Flask
 
+from membership.billing.entitlement import is_member
 from membership.demo import seed_catalogue
 from membership.extensions import db
-from membership.readers.entitlement import is_member
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from tests.support.live import webhook_target
 from tests.support.worker import WorkerProcess, wait_until
 

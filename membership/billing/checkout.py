@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from membership.billing.catalog import ensure_price, ensure_product
+from membership.billing.entitlement import entitlement
 from membership.billing.gateway import idempotency_key, stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation, GiftMembership, TributeKind
 from membership.billing.offerings import Offer, resolve
@@ -32,10 +33,9 @@ from membership.billing.reader_schemas import CheckoutIn
 from membership.db import utcnow
 from membership.errors import Conflict
 from membership.extensions import db
+from membership.identity.consents import RequestMeta, record_consent
+from membership.identity.models import ConsentKind, Reader
 from membership.money import stripe_currency
-from membership.readers.entitlement import entitlement
-from membership.readers.models import ConsentKind, Reader
-from membership.readers.services import RequestMeta, record_consent
 
 AUTO_RENEWAL_CONSENT_VERSION = "auto-renewal-2026-01"
 REUSE_OPEN_FOR = timedelta(hours=23)  # Stripe expires sessions after 24 h

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from membership.billing.events import RetryLater
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 
 
 def resolve_reader(customer_id: str | None, metadata: dict[str, Any] | None = None) -> Reader:

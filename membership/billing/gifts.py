@@ -21,8 +21,8 @@ from membership.billing.models import GiftMembership
 from membership.db import utcnow
 from membership.errors import DomainError, InvalidInput
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 DAYS_PER_MONTH = 30  # gift terms are counted in 30-day months, printed as such
 

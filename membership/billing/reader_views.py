@@ -31,8 +31,9 @@ from membership.billing.reader_schemas import (
     SubscriptionOut,
 )
 from membership.extensions import db
+from membership.identity.consents import request_meta
+from membership.identity.guard import READER, me
 from membership.money import format_money
-from membership.readers.views import READER, me, request_meta
 
 bp = Blueprint("billing_api", __name__, url_prefix="/api")
 

@@ -35,8 +35,8 @@ from membership.billing.subscriptions import sync_subscription
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Interval, Stream, SubscriptionStatus
 from membership.errors import Conflict, NotFound
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.money import stripe_currency
-from membership.readers.models import Reader
 
 _CHANGEABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 

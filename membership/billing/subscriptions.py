@@ -25,8 +25,8 @@ from membership.billing.models import Plan, Price, Subscription
 from membership.db import utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Interval, Stream, SubscriptionStatus
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 log = logging.getLogger(__name__)
 _DUNNING = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)

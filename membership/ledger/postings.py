@@ -21,13 +21,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from membership.billing.models import Payment
 from membership.enums import Stream
 from membership.extensions import db
 from membership.ledger.journal import Line, credit, debit, find, post
 from membership.ledger.models import Account, JournalTransaction, RevenueSchedule
 from membership.ledger.recognition import allocate, reverse, schedules_of
+
+
+class Payment(Protocol):
+    """What the ledger needs to know of a settled charge. Billing's Payment row has these
+    fields; the ledger takes any such value and never imports billing (it sits below it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def stream(self) -> Stream: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def gross_minor(self) -> int: ...
+    @property
+    def fee_minor(self) -> int: ...
+    @property
+    def net_minor(self) -> int: ...
+    @property
+    def stripe_charge_id(self) -> str: ...
+    @property
+    def paid_at(self) -> datetime: ...
+    @property
+    def reader_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
     also reads right if a notice is ever addressed to the recipient."""
     gift: GiftMembership = _get(GiftMembership, ctx.get("gift_id"))
     plan = db.session.get(Plan, gift.plan_id)
-    from membership.readers.models import Reader
+    from membership.identity.models import Reader
 
     giver = db.session.get(Reader, gift.purchaser_reader_id)
     return {

@@ -15,8 +15,8 @@ import json
 from membership.billing.models import Subscription
 from membership.enums import Interval, SubscriptionStatus
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.models import Notice
-from membership.readers.models import Reader
 
 LIVE = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE})
 AUTO_RENEWAL_KINDS = frozenset(

@@ -18,11 +18,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from membership.config import Settings
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.contexts import LOADERS
 from membership.mail.models import Notice
 from membership.mail.policy import RENEWAL_LAW_KINDS
 from membership.mail.secrets import unseal
-from membership.readers.models import Reader
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -22,11 +22,11 @@ from membership.db import utcnow
 from membership.enums import Interval, SubscriptionStatus
 from membership.errors import InvalidInput, NotFound
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.models import Notice, NoticeStatus
 from membership.mail.notices import enqueue_send, record_notice
 from membership.mail.policy import POLICIES
 from membership.mail.relevance import LIVE
-from membership.readers.models import Reader
 
 CHUNK = 500
 SWEEP_GRACE = timedelta(minutes=5)  # the normal after-commit enqueue gets this long first

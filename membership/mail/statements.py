@@ -24,8 +24,8 @@ from membership.billing.models import Dispute, Payment, Refund
 from membership.config import Settings
 from membership.enums import Stream
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.scheduling import Candidate, record_missing
-from membership.readers.models import Reader
 
 KIND = "year_end_statement"
 

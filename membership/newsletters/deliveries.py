@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from membership.db import utcnow
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.models import Suppression
 from membership.newsletters.models import (
     Campaign,
@@ -29,7 +30,6 @@ from membership.newsletters.models import (
     OptInStatus,
 )
 from membership.newsletters.segments import recipients
-from membership.readers.models import Reader
 
 D = DeliveryStatus
 ACTIVE = (CampaignStatus.SENDING, CampaignStatus.PAUSED)

@@ -17,9 +17,9 @@ from membership.billing.models import ComplimentaryMembership, GiftMembership, P
 from membership.db import utcnow
 from membership.enums import Stream, SubscriptionStatus
 from membership.errors import InvalidInput
+from membership.identity.models import Reader
 from membership.mail.models import Suppression
 from membership.newsletters.models import NewsletterSubscription, OptInStatus, Segment
-from membership.readers.models import Reader
 
 ENTITLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 DONATION_STREAMS = (Stream.RECURRING_DONATION, Stream.ONE_TIME_DONATION)

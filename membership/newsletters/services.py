@@ -12,8 +12,8 @@ from sqlalchemy import select
 from membership.db import utcnow
 from membership.errors import NotFound
 from membership.extensions import db
+from membership.identity.models import Consent, ConsentKind, Reader
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
-from membership.readers.models import Consent, ConsentKind, Reader
 
 CONSENT_TEXT_VERSION = "newsletter-v1"
 

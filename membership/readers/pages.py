@@ -16,17 +16,15 @@ from werkzeug.wrappers import Response
 from membership.api.limits import per_ip_and_email
 from membership.api.validation import validate
 from membership.billing import gifts, selfservice
+from membership.billing.entitlement import entitlement
 from membership.billing.models import Plan, PlanKind, Price, Subscription
 from membership.billing.reader_schemas import ChangeAmountIn, RedeemIn
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Stream, SubscriptionStatus
 from membership.errors import DomainError, InvalidInput, Unauthorized
 from membership.extensions import db
-from membership.money import format_money
-from membership.readers import services
-from membership.readers.entitlement import entitlement
-from membership.readers.models import Reader
-from membership.readers.schemas import SignInIn
-from membership.readers.sessions import (
+from membership.identity.consents import request_meta
+from membership.identity.models import Reader
+from membership.identity.sessions import (
     check_csrf,
     csrf_token,
     end_session,
@@ -34,7 +32,9 @@ from membership.readers.sessions import (
     session_reader,
     start_session,
 )
-from membership.readers.views import request_meta
+from membership.money import format_money
+from membership.readers import services
+from membership.readers.schemas import SignInIn
 
 bp = Blueprint("reader_pages", __name__, template_folder="templates")
 REASONS = [("too_expensive", "Too expensive"), ("unused", "I don't use it enough"),

@@ -36,9 +36,9 @@ from membership.billing.processor import stripe_errors
 from membership.db import Base, utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
 from membership.extensions import db
+from membership.identity.models import Consent, LoginToken, Reader, ReaderSession
 from membership.mail.models import BounceEvent, Notice
 from membership.newsletters.models import Delivery, NewsletterSubscription
-from membership.readers.models import Consent, LoginToken, Reader, ReaderSession
 from membership.staff.models import AuditLog
 
 _HIDDEN = {"token_hash", "code_hash", "context", "body_html", "body_text"}

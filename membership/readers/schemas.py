@@ -5,37 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from membership.api import ApiModel
+from membership.identity.schemas import Email
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Token = Annotated[str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _bare_address(value: object) -> object:
-    """Only a bare address: no display name ("Ann <a@b.org>"), no spaces or brackets."""
-    if isinstance(value, str) and any(ch in value for ch in "<> \t\r\n,;"):
-        raise ValueError("give the address only, like name@example.org")
-    return value
-
-
-def _mailable(value: str) -> str:
-    """Lower-cased, ASCII: an internationalised domain is stored in its IDNA (punycode)
-    form so SMTP relays without SMTPUTF8 can deliver; a non-ASCII local part cannot be
-    delivered that way and is refused."""
-    local, _, domain = value.rpartition("@")
-    if not local.isascii():
-        raise ValueError("addresses with non-ASCII characters before the @ are not supported")
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError("the domain cannot be encoded for mail") from None
-    return f"{local}@{ascii_domain}".lower()
-
-
-Email = Annotated[EmailStr, BeforeValidator(_bare_address), AfterValidator(_mailable), Field(max_length=254)]
 
 
 class SignUpIn(ApiModel):

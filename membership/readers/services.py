@@ -9,36 +9,23 @@ confirmation link (unverified) instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import current_app
 from sqlalchemy import select
 
 from membership.db import utcnow
 from membership.errors import InvalidInput
 from membership.extensions import db
+from membership.identity.consents import RequestMeta, record_consent
+from membership.identity.links import public_link, send_confirmation, send_sign_in_link
+from membership.identity.models import ConsentKind, Reader, TokenPurpose
+from membership.identity.tokens import consume_token, hash_token, issue_decoy_token
 from membership.mail.notices import record_decoy_notice, record_notice
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
-from membership.readers.models import Consent, ConsentKind, Reader, TokenPurpose
 from membership.readers.schemas import SignUpIn
-from membership.readers.tokens import consume_token, hash_token, issue_decoy_token, issue_token
 
 # The terms/consent texts' versions in force; bump when the wording changes.
 TERMS_VERSION = "terms-2026-01"
 NEWSLETTER_CONSENT_VERSION = "newsletter-2026-01"
 MARKETING_CONSENT_VERSION = "marketing-2026-01"
-
-
-@dataclass(frozen=True)
-class RequestMeta:
-    """Evidence about the request kept with a consent row."""
-
-    ip: str | None
-    user_agent: str | None
-
-
-def _link(path: str) -> str:
-    return current_app.config["SETTINGS"].public_url.rstrip("/") + path
 
 
 def _reader_by_email(email: str) -> Reader | None:
@@ -53,18 +40,6 @@ def _newsletters(slugs: list[str]) -> list[Newsletter]:
         raise InvalidInput(f"unknown newsletter(s): {', '.join(sorted(unknown))}",
                            errors=[{"pointer": "/newsletters", "detail": f"unknown: {s}"} for s in sorted(unknown)])
     return found
-
-
-def send_confirmation(reader: Reader) -> None:
-    token = issue_token(reader, TokenPurpose.CONFIRM)
-    record_notice("confirm_signup", hash_token(token), reader.email, {"link": _link(f"/confirm/{token}")},
-                  reader_id=reader.id)
-
-
-def send_sign_in_link(reader: Reader) -> None:
-    token = issue_token(reader, TokenPurpose.SIGN_IN)
-    record_notice("magic_link", hash_token(token), reader.email, {"link": _link(f"/signin/{token}")},
-                  reader_id=reader.id)
 
 
 def sign_up(data: SignUpIn, meta: RequestMeta) -> None:
@@ -93,16 +68,6 @@ def sign_up(data: SignUpIn, meta: RequestMeta) -> None:
                                               status=OptInStatus.PENDING, source=data.source))
     db.session.flush()
     send_confirmation(reader)
-
-
-def record_consent(reader: Reader, kind: ConsentKind, version: str, source: str, meta: RequestMeta,
-                   price_minor: int | None = None, currency: str | None = None) -> Consent:
-    consent = Consent(reader_id=reader.id, kind=kind, text_version=version, source=source[:64],
-                      ip=(meta.ip or "")[:64] or None, user_agent=(meta.user_agent or "")[:1000] or None,
-                      price_shown_minor=price_minor, price_shown_currency=currency)
-    db.session.add(consent)
-    db.session.flush()
-    return consent
 
 
 def confirm(token: str, meta: RequestMeta) -> Reader:
@@ -140,7 +105,7 @@ def request_sign_in(email: str) -> None:
 
 def _decoy_sign_in_link() -> None:
     token = issue_decoy_token(TokenPurpose.SIGN_IN)
-    record_decoy_notice("magic_link", hash_token(token), {"link": _link(f"/signin/{token}")})
+    record_decoy_notice("magic_link", hash_token(token), {"link": public_link(f"/signin/{token}")})
 
 
 def sign_in(token: str) -> Reader:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
-from membership.api import operation, register_security
+from membership.api import operation
 from membership.api.limits import per_ip_and_email
+from membership.billing.entitlement import entitlement
 from membership.extensions import db
+from membership.identity.consents import request_meta
+from membership.identity.guard import READER, me
+from membership.identity.models import Reader
+from membership.identity.sessions import (
+    csrf_token,
+    end_session,
+    require_recent_sign_in,
+    revoke_all_sessions,
+    start_session,
+)
 from membership.readers import privacy, services
-from membership.readers.entitlement import entitlement
-from membership.readers.models import Reader
 from membership.readers.schemas import (
     Accepted,
     Done,
@@ -25,37 +34,8 @@ from membership.readers.schemas import (
     SignUpIn,
     TokenIn,
 )
-from membership.readers.sessions import (
-    csrf_token,
-    end_session,
-    require_reader,
-    require_recent_sign_in,
-    revoke_all_sessions,
-    session_reader,
-    start_session,
-)
 
 bp = Blueprint("readers_api", __name__, url_prefix="/api")
-READER = "readerSession"
-
-
-def _guard() -> None:
-    require_reader()
-
-
-register_security(READER, {"type": "apiKey", "in": "cookie", "name": "session",
-                           "description": "Session cookie; unsafe methods also need the X-CSRF-Token header."},
-                  _guard)
-
-
-def request_meta() -> services.RequestMeta:
-    return services.RequestMeta(ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
-
-
-def me() -> Reader:
-    reader = session_reader()
-    assert reader is not None  # the guard ran
-    return reader
 
 
 def session_out(reader: Reader) -> SessionOut:

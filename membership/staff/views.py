@@ -12,53 +12,17 @@ from sqlalchemy import select
 
 from membership.api import operation
 from membership.extensions import db
-from membership.staff import comps
 from membership.staff.audit import after_staff_request
-from membership.staff.auth import current_staff, require_permission
+from membership.staff.auth import require_permission
 from membership.staff.models import AuditLog
 from membership.staff.schemas import (
     AuditEntryOut,
     AuditOut,
     AuditQuery,
-    CompIn,
-    CompOut,
-    CompsOut,
-    CompsQuery,
-    GiftOut,
-    GiftsOut,
-    GiftsQuery,
 )
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/staff")
 bp.after_app_request(after_staff_request)
-
-
-@operation(bp, "/comps", "POST", summary="Grant a complimentary membership", tag="staff", body=CompIn,
-           response=CompOut, status=201, security=require_permission("comps:write"))
-def grant(body: CompIn) -> CompOut:
-    comp = comps.grant_comp(current_staff(), body.reader_id, body.plan, body.expires_at, body.reason)
-    db.session.commit()
-    return CompOut.model_validate(comp, from_attributes=True)
-
-
-@operation(bp, "/comps", "GET", summary="Complimentary memberships", tag="staff", query=CompsQuery,
-           response=CompsOut, security=require_permission("members:read"))
-def list_comps(query: CompsQuery) -> CompsOut:
-    return CompsOut(comps=[CompOut.model_validate(c, from_attributes=True) for c in comps.list_comps(query.reader_id)])
-
-
-@operation(bp, "/comps/<int:comp_id>/revoke", "POST", summary="Revoke a complimentary membership now",
-           tag="staff", response=CompOut, security=require_permission("comps:write"), errors=(409,))
-def revoke(comp_id: int) -> CompOut:
-    comp = comps.revoke_comp(current_staff(), comp_id)
-    db.session.commit()
-    return CompOut.model_validate(comp, from_attributes=True)
-
-
-@operation(bp, "/gifts", "GET", summary="Gift memberships (codes are never shown)", tag="staff",
-           query=GiftsQuery, response=GiftsOut, security=require_permission("members:read"))
-def list_gifts(query: GiftsQuery) -> GiftsOut:
-    return GiftsOut(gifts=[GiftOut.model_validate(g, from_attributes=True) for g in comps.list_gifts(query.status)])
 
 
 @operation(bp, "/audit", "GET", summary="The staff audit log, newest first", tag="staff", query=AuditQuery,

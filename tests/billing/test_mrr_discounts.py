@@ -18,7 +18,7 @@ from membership.billing import mrr
 from membership.billing.models import Payment, Subscription, SubscriptionEvent
 from membership.enums import Stream
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 
 from .test_mrr_movements import Clocked, at
 from .webhook_support import make_reader, sim_price

@@ -14,7 +14,7 @@ from membership.billing.gateway import stripe_client
 from membership.billing.models import Subscription, SubscriptionEvent
 from membership.enums import Stream, SubscriptionStatus
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 
 from .webhook_support import (
     deliver_and_process,

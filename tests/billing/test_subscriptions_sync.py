@@ -16,8 +16,8 @@ from membership.billing.models import CheckoutSession, CheckoutStatus, Subscript
 from membership.billing.models import WebhookStatus as WS
 from membership.enums import MrrMovement, SubscriptionStatus
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.models import Notice
-from membership.readers.models import Reader
 from membership.staff.services import create_staff_user
 
 from .webhook_support import (

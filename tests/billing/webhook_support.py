@@ -16,7 +16,7 @@ from membership.billing import inbox, processing
 from membership.billing.gateway import stripe_client
 from membership.billing.models import WebhookEvent
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from tests.conftest import WEBHOOK_SECRET
 
 

@@ -18,13 +18,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from membership.billing.entitlement import entitlement
 from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, GiftMembership, Subscription, WebhookEvent
 from membership.demo import seed_catalogue
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.mail.secrets import reveal
-from membership.readers.entitlement import entitlement
 from tests.readers.helpers import new_client, sign_up_and_confirm, unique_email
 from tests.support.live import webhook_target
 from tests.support.worker import wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 
 from membership.db import utcnow
-from membership.readers.models import Consent, ConsentKind, Reader
+from membership.identity.models import Consent, ConsentKind, Reader
 from tests.factories.base import Factory
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import insert, select
 from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.newsletters.models import Campaign, CampaignStatus, Newsletter, NewsletterSubscription, OptInStatus
-from membership.readers.models import Reader
 
 
 def add_readers(newsletter_id: int, count: int, prefix: str = "r") -> list[int]:

@@ -11,12 +11,12 @@ from membership.db import utcnow
 from membership.enums import Stream, SubscriptionStatus
 from membership.errors import NotFound
 from membership.extensions import db
+from membership.identity.models import Consent, ConsentKind, Reader
 from membership.mail.models import Suppression, SuppressionReason
 from membership.newsletters import services
 from membership.newsletters.deliveries import create_deliveries
 from membership.newsletters.models import CampaignStatus, Delivery, OptInStatus, Segment
 from membership.newsletters.segments import recipients
-from membership.readers.models import Consent, ConsentKind, Reader
 from tests.factories.billing import PaymentFactory, PlanFactory, PriceFactory, SubscriptionFactory
 from tests.newsletters.conftest import add_readers, make_campaign, make_newsletter
 

@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 from flask import Flask
 
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.newsletters.models import Campaign, CampaignStatus, Delivery, NewsletterSubscription, OptInStatus
-from membership.readers.models import Reader
 from tests.newsletters.conftest import add_readers, make_campaign, make_newsletter
 from tests.support.worker import wait_until
 

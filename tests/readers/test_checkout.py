@@ -11,7 +11,7 @@ from membership.billing.models import CheckoutSession, Donation, Plan, Price, Su
 from membership.db import utcnow
 from membership.enums import Interval, Stream, SubscriptionStatus
 from membership.extensions import db
-from membership.readers.models import Consent, ConsentKind, Reader
+from membership.identity.models import Consent, ConsentKind, Reader
 
 MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True}
 

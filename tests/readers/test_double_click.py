@@ -17,7 +17,7 @@ from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession
 from membership.demo import seed_catalogue
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from tests.readers.helpers import last_link, token_of, unique_email
 from tests.support.live import serve
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from membership.billing.entitlement import entitlement, member_ids
 from membership.billing.models import ComplimentaryMembership, GiftMembership, Plan, Subscription
 from membership.db import utcnow
 from membership.enums import Interval, Stream, SubscriptionStatus
 from membership.extensions import db
-from membership.readers.entitlement import entitlement, member_ids
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from tests.readers.helpers import unique_email
 
 

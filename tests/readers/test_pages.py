@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.newsletters.models import NewsletterSubscription, OptInStatus
-from membership.readers.models import Reader
 from tests.readers.helpers import last_link, new_client, sign_up_and_confirm, subscribe, unique_email
 
 MEMBER = {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True}

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from membership.billing.models import Subscription, WebhookEvent
 from membership.db import utcnow
 from membership.extensions import db
+from membership.identity.models import Consent, LoginToken, Reader
 from membership.mail.models import BounceEvent
 from membership.newsletters.models import Campaign, Delivery, NewsletterSubscription
-from membership.readers.models import Consent, LoginToken, Reader
 from tests.factories.newsletters import NewsletterFactory
 from tests.readers.helpers import last_link, sign_up_and_confirm, subscribe, token_of, unique_email
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 
 from membership.db import utcnow
 from membership.extensions import db
+from membership.identity.models import Reader, ReaderSession
 from membership.mail.models import Notice
-from membership.readers.models import Reader, ReaderSession
 from tests.readers.helpers import last_link, new_client, sign_up_and_confirm, token_of, unique_email
 
 

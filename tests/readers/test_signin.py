@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from membership.db import utcnow
 from membership.extensions import db
-from membership.readers.models import LoginToken
+from membership.identity.models import LoginToken
 from tests.readers.helpers import last_link, new_client, sign_up_and_confirm, token_of, unique_email
 
 

@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from membership.extensions import db
+from membership.identity.models import LoginToken
 from membership.mail.models import Notice
-from membership.readers.models import LoginToken
 from tests.readers.helpers import new_client, sign_up_and_confirm, unique_email
 
 TRIES = 120

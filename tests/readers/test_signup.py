@@ -7,9 +7,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from membership.extensions import db
+from membership.identity.models import Consent, ConsentKind, LoginToken, Reader
 from membership.mail.models import Notice
 from membership.newsletters.models import NewsletterSubscription, OptInStatus
-from membership.readers.models import Consent, ConsentKind, LoginToken, Reader
 from tests.readers.helpers import last_link, new_client, sign_up_and_confirm, token_of, unique_email
 
 

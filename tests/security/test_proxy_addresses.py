@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from membership import create_app
 from membership.extensions import db
-from membership.readers.models import Consent, Reader
+from membership.identity.models import Consent, Reader
 
 PROXY = "10.255.0.1"
 

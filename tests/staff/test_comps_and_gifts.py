@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from membership.billing.entitlement import entitlement
 from membership.billing.events import StripeEvent
 from membership.billing.handlers.gifts import on_gift_paid
 from membership.billing.models import GiftMembership
@@ -16,7 +17,6 @@ from membership.enums import StaffRole
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.mail.secrets import reveal
-from membership.readers.entitlement import entitlement
 from membership.staff.models import AuditLog
 from membership.staff.services import create_staff_user
 from tests.readers.helpers import new_client, pay_checkout, sign_up_and_confirm

@@ -20,9 +20,8 @@ def _roles_accepted() -> None:
     for role in ("admin", "finance", "editor", "support"):
         db.session.execute(INSERT, {"email": f"{role}@example.org", "role": role, "at": utcnow()})
     db.session.flush()
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(INSERT, {"email": "owner@example.org", "role": "owner", "at": utcnow()})
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.execute(INSERT, {"email": "owner@example.org", "role": "owner", "at": utcnow()})
 
 
 def test_postgres_role_check(db_session: Any) -> None:

@@ -17,8 +17,8 @@ from membership.billing.gateway import stripe_client
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation
 from membership.billing.subscriptions import event_time, lock_object, sync_subscription
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 FULFILLED = ("paid", "no_payment_required")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from membership.billing.events import StripeEvent, handles
 from membership.billing.gateway import stripe_client
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 
 log = logging.getLogger(__name__)
 

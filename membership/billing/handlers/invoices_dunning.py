@@ -15,8 +15,8 @@ from membership.billing.models import Subscription
 from membership.billing.subscriptions import find, sync_subscription
 from membership.enums import Interval
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 
 def subscription_of(invoice: dict[str, Any]) -> str | None:

@@ -29,9 +29,9 @@ from membership.billing.models import Donation, GiftMembership, Plan, Price, Sub
 from membership.billing.models.money import Payment
 from membership.enums import Stream
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.ledger.postings import ServiceLine, post_charge
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 log = logging.getLogger(__name__)
 

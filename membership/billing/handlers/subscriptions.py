@@ -5,8 +5,8 @@ from __future__ import annotations
 from membership.billing.events import StripeEvent, handles
 from membership.billing.subscriptions import sync_subscription
 from membership.extensions import db
+from membership.identity.models import Reader
 from membership.mail.notices import record_notice
-from membership.readers.models import Reader
 
 
 @handles("customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",

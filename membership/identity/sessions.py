@@ -43,7 +43,7 @@ from membership import connections
 from membership.db import utcnow
 from membership.errors import DomainError, Forbidden, Unauthorized
 from membership.extensions import db
-from membership.readers.models import Reader, ReaderSession
+from membership.identity.models import Reader, ReaderSession
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -194,7 +194,7 @@ def require_recent_sign_in() -> Reader:
         raise Unauthorized("Sign in first.")
     if utcnow() - found.signed_in_at <= RECENT:
         return found.reader
-    from membership.readers.services import send_sign_in_link
+    from membership.identity.links import send_sign_in_link
 
     send_sign_in_link(found.reader)
     db.session.commit()

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from membership.db import utcnow
 from membership.errors import DomainError
 from membership.extensions import db
-from membership.readers.models import LoginToken, Reader, TokenPurpose
+from membership.identity.models import LoginToken, Reader, TokenPurpose
 
 # Sign-in links live 15 minutes (the issue). Confirmation links live a day: people
 # confirm a sign-up later than they click a sign-in link they just asked for.

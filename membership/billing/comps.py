@@ -15,7 +15,7 @@ from membership.billing.models import ComplimentaryMembership, GiftMembership, P
 from membership.db import utcnow
 from membership.errors import Conflict, InvalidInput, NotFound
 from membership.extensions import db
-from membership.readers.models import Reader
+from membership.identity.models import Reader
 from membership.staff.models import AuditLog, StaffUser
 
 MAX_COMP_DAYS = 5 * 366
