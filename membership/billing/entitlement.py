@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, or_, select, union
 
-from membership.billing.models import ComplimentaryMembership, GiftMembership, Subscription
+from membership.billing.models import ComplimentaryMembership, GiftMembership, Price, Subscription
 from membership.db import utcnow
 from membership.enums import Stream, SubscriptionStatus
 from membership.extensions import db
@@ -60,6 +60,25 @@ def member_ids(at: datetime | None = None) -> Select[tuple[int]]:
         select(Subscription.reader_id).where(_subscription_clause(at)),
         select(ComplimentaryMembership.reader_id).where(_comp_clause(at)),
         select(GiftMembership.redeemed_by_reader_id).where(_gift_clause(at)),
+    )
+
+
+def paying_member(reader_id: SQLColumnExpression[int], at: datetime, plan_id: int | None = None) -> ColumnElement[bool]:
+    """SQL: the reader (a correlated column) is a member through a membership subscription
+    at `at`, on a price of `plan_id` when given (segments: paying members, one tier)."""
+    query = select(Subscription.id).where(Subscription.reader_id == reader_id, _subscription_clause(at))
+    if plan_id is not None:
+        query = query.join(Price, Price.id == Subscription.price_id).where(Price.plan_id == plan_id)
+    return exists(query)
+
+
+def is_member_clause(reader_id: SQLColumnExpression[int], at: datetime) -> ColumnElement[bool]:
+    """SQL: the reader (a correlated column) is a member at `at`, by any source. The same
+    rule as `entitlement()` and `member_ids()`, as an EXISTS that never meets a NULL."""
+    return or_(
+        paying_member(reader_id, at),
+        exists().where(ComplimentaryMembership.reader_id == reader_id, _comp_clause(at)),
+        exists().where(GiftMembership.redeemed_by_reader_id == reader_id, _gift_clause(at)),
     )
 
 

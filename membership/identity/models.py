@@ -78,7 +78,7 @@ class LoginToken(Base):
 
 
 class ReaderSession(Base):
-    """One signed-in browser (readers/sessions.py says why a row, not a cookie stamp).
+    """One signed-in browser (identity/sessions.py says why a row, not a cookie stamp).
 
     The cookie carries a random id; only its SHA-256 is stored, so a copy of this table
     cannot be replayed as cookies. `created_at` is the sign-in itself: the 30-day

@@ -2,52 +2,27 @@
 
 Every segment starts from the newsletter's confirmed subscribers, minus erased readers
 and suppressed addresses, so a segment can never widen who receives a newsletter.
-Entitlement = a membership subscription that is active, trialing or past_due (Stripe
-keeps retrying past_due, so the reader still has access), a live complimentary
-membership, or a redeemed gift that has not expired.
+Who is a member is billing's one definition (`billing/entitlement.py`: active,
+trialing, or past due within the grace period; a live comp; a redeemed gift), the same
+one the account page, the reports and the API use.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 
-from membership.billing.models import ComplimentaryMembership, GiftMembership, Payment, Price, Subscription
+from membership.billing.entitlement import is_member_clause, paying_member
+from membership.billing.models import Payment
 from membership.db import utcnow
-from membership.enums import Stream, SubscriptionStatus
+from membership.enums import Stream
 from membership.errors import InvalidInput
 from membership.identity.models import Reader
 from membership.mail.models import Suppression
 from membership.newsletters.models import NewsletterSubscription, OptInStatus, Segment
 
-ENTITLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 DONATION_STREAMS = (Stream.RECURRING_DONATION, Stream.ONE_TIME_DONATION)
-
-
-def _paying_member(plan_id: int | None = None) -> ColumnElement[bool]:
-    query = select(Subscription.id).where(
-        Subscription.reader_id == Reader.id,
-        Subscription.stream == Stream.MEMBERSHIP,
-        Subscription.status.in_(ENTITLED_STATUSES),
-    )
-    if plan_id is not None:
-        query = query.join(Price, Price.id == Subscription.price_id).where(Price.plan_id == plan_id)
-    return exists(query)
-
-
-def _entitled(now: datetime) -> ColumnElement[bool]:
-    comp = exists().where(
-        ComplimentaryMembership.reader_id == Reader.id,
-        ComplimentaryMembership.revoked_at.is_(None),
-        ComplimentaryMembership.starts_at <= now,
-        ComplimentaryMembership.expires_at > now,
-    )
-    gift = exists().where(
-        GiftMembership.redeemed_by_reader_id == Reader.id,
-        or_(GiftMembership.expires_at.is_(None), GiftMembership.expires_at > now),
-    )
-    return or_(_paying_member(), comp, gift)
 
 
 def _donor() -> ColumnElement[bool]:
@@ -59,15 +34,15 @@ def segment_filter(segment: Segment, plan_id: int | None, now: datetime | None =
     if segment == Segment.ALL_CONFIRMED:
         return true()
     if segment == Segment.PAYING_MEMBERS:
-        return _paying_member()
+        return paying_member(Reader.id, now)
     if segment == Segment.DONORS:
         return _donor()
     if segment == Segment.FREE_READERS:
-        return ~_entitled(now)
+        return ~is_member_clause(Reader.id, now)
     if segment == Segment.TIER:
         if plan_id is None:
             raise InvalidInput("the tier segment needs segment_plan_id")
-        return _paying_member(plan_id)
+        return paying_member(Reader.id, now, plan_id)
     raise InvalidInput(f"unknown segment {segment}")
 
 

@@ -49,6 +49,27 @@ def test_segments_pick_the_right_readers(db_session: Any) -> None:
     assert outsider not in _ids(newsletter.id, Segment.ALL_CONFIRMED)
 
 
+def test_segments_use_the_one_definition_of_membership(db_session: Any) -> None:
+    """Past due beyond the grace period is no longer a member: the same answer as
+    billing.entitlement gives the account page, reader by reader."""
+    from membership.billing.entitlement import is_member
+
+    newsletter = make_newsletter()
+    in_grace, lapsed_grace, free = add_readers(newsletter.id, 3)
+    price = PriceFactory(plan_id=PlanFactory().id)
+    SubscriptionFactory(reader_id=in_grace, price_id=price.id, status=SubscriptionStatus.PAST_DUE,
+                        past_due_since=utcnow() - timedelta(days=3))
+    SubscriptionFactory(reader_id=lapsed_grace, price_id=price.id, status=SubscriptionStatus.PAST_DUE,
+                        past_due_since=utcnow() - timedelta(days=30))
+    db.session.flush()
+
+    assert _ids(newsletter.id, Segment.PAYING_MEMBERS) == {in_grace}
+    assert _ids(newsletter.id, Segment.FREE_READERS) == {lapsed_grace, free}
+    for reader_id in (in_grace, lapsed_grace, free):
+        paying = reader_id in _ids(newsletter.id, Segment.PAYING_MEMBERS)
+        assert paying == is_member(reader_id)
+
+
 def test_one_insert_select_creates_each_row_once(db_session: Any) -> None:
     newsletter = make_newsletter()
     add_readers(newsletter.id, 25)
