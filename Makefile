@@ -36,7 +36,8 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-## test: lint, types, and the whole suite on PostgreSQL, Redis and SQLite
+## test: lint, types, import layers (docs/architecture.md), and the whole suite on PostgreSQL, Redis and SQLite
 test: lint
 	$(BIN)/python -m pytest

@@ -1,5 +1,6 @@
-"""Identity serves no HTTP of its own (the reader application does); its security scheme
-is declared in `identity/guard.py`. Called from the loop in `create_app` like the others."""
+"""Identity serves no HTTP of its own (the reader application does): it declares the
+reader security scheme and tells mail how to greet and when not to write; called from
+the loop in `create_app` like every package."""
 
 from __future__ import annotations
 
@@ -7,4 +8,4 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from membership.identity import guard  # noqa: F401  (declares the reader security scheme)
+    from membership.identity import guard, mail_hooks  # noqa: F401  (they declare themselves)

@@ -1,4 +1,5 @@
-"""Registers mail's staff endpoints and commands; called from the loop in `create_app`."""
+"""Mail serves no HTTP and has no commands of its own (billing's notices own `flask mail
+...` and the notice alerts); called from the loop in `create_app` like every package."""
 
 from __future__ import annotations
 
@@ -6,8 +7,4 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from membership.mail.cli import bp as cli_bp
-    from membership.mail.views import bp
-
-    app.register_blueprint(bp)
-    app.register_blueprint(cli_bp)
+    """Nothing to add: the domains register their notice kinds with `mail.kinds`."""

@@ -17,11 +17,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from membership.config import Settings
-from membership.extensions import db
-from membership.identity.models import Reader
-from membership.mail.contexts import LOADERS
+from membership.mail.kinds import LOADERS, RENEWAL_LAW_KINDS, reader_name
 from membership.mail.models import Notice
-from membership.mail.policy import RENEWAL_LAW_KINDS
 from membership.mail.secrets import unseal
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -70,7 +67,6 @@ def environment() -> Environment:
 
 def base_vars(notice: Notice, settings: Settings) -> dict[str, Any]:
     """What the layout needs on every notice."""
-    reader = db.session.get(Reader, notice.reader_id) if notice.reader_id else None
     account_url = f"{settings.public_url.rstrip('/')}/account"
     return {
         "outlet": settings.outlet_name,
@@ -79,7 +75,7 @@ def base_vars(notice: Notice, settings: Settings) -> dict[str, Any]:
         "account_url": account_url,
         "cancel_url": account_url,
         "renewal_law": notice.kind in RENEWAL_LAW_KINDS,
-        "reader_name": (reader.name if reader else "") or "",
+        "reader_name": reader_name(notice.reader_id),
         "email": notice.email,
         "fiscal_status": settings.fiscal_status,
     }

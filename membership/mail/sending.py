@@ -26,9 +26,9 @@ from membership.config import Settings
 from membership.db import utcnow
 from membership.errors import NotFound
 from membership.extensions import db
+from membership.mail.kinds import still_applies
 from membership.mail.message import build_message, inline_html, message_id_for, to_bytes
 from membership.mail.models import BounceEvent, Notice, NoticeStatus, Suppression, SuppressionReason
-from membership.mail.relevance import still_applies
 from membership.mail.render import UnknownKind, render_notice
 from membership.mail.secrets import SECRET_KEYS, SecretUnreadable, unseal
 from membership.mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure

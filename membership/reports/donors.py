@@ -48,11 +48,10 @@ from flask import current_app
 from sqlalchemy import Numeric, Subquery, and_, case, cast, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from membership.billing.giving import statement_totals, tax_statement
 from membership.billing.models import Dispute, Payment, Refund
 from membership.enums import Stream
 from membership.extensions import db
-from membership.mail.receipts import tax_statement
-from membership.mail.statements import statement_totals
 from membership.reports.periods import day_start
 
 NAME, VERSION = "donors", 1

@@ -62,9 +62,9 @@ def auth_headers(app: Flask, api_schema: Any) -> Any:
 def _operations() -> list[tuple[str, str, GenerationMode]]:
     """Every registered operation (importing the blueprints registers them), positive and,
     when it takes any input, negative (invalid data must be a documented 4xx)."""
+    import membership.billing.notices.views
     import membership.billing.reader_views
     import membership.billing.staff_views
-    import membership.mail.views
     import membership.newsletters.staff_views
     import membership.readers.views
     import membership.reports.routes

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from membership.billing.notices.alerts import ACTION, raise_alerts
 from membership.db import utcnow
 from membership.enums import StaffRole
-from membership.mail.alerts import ACTION, raise_alerts
 from membership.mail.models import NoticeStatus
 from membership.mail.notices import record_notice
 from membership.staff.models import AuditLog
@@ -38,7 +38,7 @@ def test_closing_window_alerts_once_with_error_log_and_audit_row(
     _renewal("sent", DAY, NoticeStatus.SENT)
     _renewal("later", 10 * DAY)
     db_session.flush()
-    with caplog.at_level(logging.ERROR, logger="membership.mail.alerts"):
+    with caplog.at_level(logging.ERROR, logger="membership.billing.notices.alerts"):
         assert sorted(raise_alerts(utcnow())) == sorted([stuck, failed])
     assert [r.levelno for r in caplog.records].count(logging.ERROR) == 2
     rows = db_session.query(AuditLog).filter_by(action=ACTION).all()

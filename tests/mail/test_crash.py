@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from membership.billing.notices.scheduling import SWEEP_GRACE, sweep_due_notices
 from membership.db import utcnow
 from membership.extensions import db
 from membership.mail.models import Notice, NoticeStatus
 from membership.mail.notices import record_notice
-from membership.mail.scheduling import SWEEP_GRACE, sweep_due_notices
 from membership.mail.sink import start_sink
 from tests.conftest import free_port
 from tests.mail.conftest import parse

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from membership.mail.policy import POLICIES, RENEWAL_LAW_KINDS, NoticePolicy, policy_for
+from membership.billing.notices.policy import POLICIES, RENEWAL_LAW_KINDS, NoticePolicy, policy_for
 
 DAY = timedelta(days=1)
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from membership.billing.giving import tax_statement
 from membership.billing.models import GiftMembership
+from membership.billing.notices.policy import RENEWAL_LAW_KINDS
 from membership.config import Settings
 from membership.db import utcnow
 from membership.enums import Stream
 from membership.errors import NotFound
-from membership.mail.policy import RENEWAL_LAW_KINDS
-from membership.mail.receipts import tax_statement
 from membership.mail.render import SUBJECTS, UnknownKind, render_notice
 from tests.factories.billing import PaymentFactory, PlanFactory
 from tests.factories.readers import ReaderFactory

@@ -10,13 +10,7 @@ import pytest
 from flask import Flask
 
 from membership.billing.models import Refund
-from membership.db import utcnow
-from membership.enums import Interval, Stream, SubscriptionStatus
-from membership.errors import InvalidInput, NotFound
-from membership.mail.models import Notice, NoticeStatus
-from membership.mail.notices import record_notice
-from membership.mail.render import render_notice
-from membership.mail.scheduling import (
+from membership.billing.notices.scheduling import (
     find_annual_reminders,
     find_renewal_notices,
     find_trial_endings,
@@ -25,7 +19,13 @@ from membership.mail.scheduling import (
     schedule_price_change,
     sweep_due_notices,
 )
-from membership.mail.statements import find_year_end_statements
+from membership.billing.notices.statements import find_year_end_statements
+from membership.db import utcnow
+from membership.enums import Interval, Stream, SubscriptionStatus
+from membership.errors import InvalidInput, NotFound
+from membership.mail.models import Notice, NoticeStatus
+from membership.mail.notices import record_notice
+from membership.mail.render import render_notice
 from tests.factories.billing import PaymentFactory, PriceFactory, SubscriptionFactory
 from tests.factories.readers import ReaderFactory
 from tests.mail.conftest import yearly_subscription

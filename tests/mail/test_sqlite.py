@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask
 
+from membership.billing.notices.alerts import raise_alerts
+from membership.billing.notices.scheduling import schedule_due_notices, sweep_due_notices
 from membership.db import utcnow
 from membership.extensions import db
-from membership.mail.alerts import raise_alerts
 from membership.mail.models import Notice, NoticeStatus
-from membership.mail.scheduling import schedule_due_notices, sweep_due_notices
 from membership.mail.sending import Outcome, send_notice
 from tests.factories.billing import SubscriptionFactory
 from tests.mail.conftest import parse, yearly_subscription

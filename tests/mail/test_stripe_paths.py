@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from membership.billing.events import StripeEvent, dispatch
 from membership.billing.gateway import stripe_client
+from membership.billing.notices.cards import find_expiring_cards
 from membership.extensions import db
 from membership.identity.models import Reader
-from membership.mail.cards import find_expiring_cards
 from membership.mail.models import Notice, NoticeStatus
 from tests.factories.billing import SubscriptionFactory
 from tests.factories.readers import ReaderFactory

@@ -40,11 +40,11 @@ import pytest
 from flask import Flask
 
 from membership.billing.models import Dispute, Refund
+from membership.billing.notices.statements import find_year_end_statements
 from membership.enums import StaffRole, Stream
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.mail.render import render_notice
-from membership.mail.statements import find_year_end_statements
 from membership.reports.donors import CurrencyDonors, DonorReport, Share, donors, previous_period, statements
 from membership.staff.services import create_staff_user
 from tests.factories.billing import PaymentFactory

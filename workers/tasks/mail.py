@@ -14,9 +14,10 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
+from membership.billing.notices import alerts, cards, scheduling
 from membership.db import utcnow
 from membership.extensions import db
-from membership.mail import alerts, cards, scheduling, sending
+from membership.mail import sending
 from membership.mail.locks import try_run_lock
 from membership.mail.smtp import TemporaryFailure
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from membership.billing.notices.policy import ALERT_LEAD
 from membership.extensions import db
 from membership.mail.models import Notice, NoticeStatus
-from membership.mail.policy import ALERT_LEAD
 from membership.staff.models import AuditLog
 
 log = logging.getLogger(__name__)

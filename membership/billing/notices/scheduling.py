@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, extract, func, or_, select, tuple_, update
 
 from membership.billing.models import Price, Subscription
+from membership.billing.notices.policy import POLICIES
+from membership.billing.notices.relevance import LIVE
 from membership.db import utcnow
 from membership.enums import Interval, SubscriptionStatus
 from membership.errors import InvalidInput, NotFound
@@ -25,8 +27,6 @@ from membership.extensions import db
 from membership.identity.models import Reader
 from membership.mail.models import Notice, NoticeStatus
 from membership.mail.notices import enqueue_send, record_notice
-from membership.mail.policy import POLICIES
-from membership.mail.relevance import LIVE
 
 CHUNK = 500
 SWEEP_GRACE = timedelta(minutes=5)  # the normal after-commit enqueue gets this long first
@@ -227,7 +227,7 @@ def sweep_due_notices(now: datetime, limit: int = 500) -> list[int]:
 
 def schedule_due_notices(now: datetime | None = None) -> dict[str, int]:
     """Every DB-only finder and the sweeper; flushes only (the task commits)."""
-    from membership.mail.statements import find_year_end_statements
+    from membership.billing.notices.statements import find_year_end_statements
 
     now = now or utcnow()
     swept = len(sweep_due_notices(now))  # first: rows the finders add now are enqueued already

@@ -5,7 +5,7 @@ retried for hours; by then the reader may have cancelled. Telling someone their
 cancelled membership "renews automatically" is wrong, so those rows end as
 `suppressed` with the reason. Receipts, failed-payment and cancellation notices
 always apply: they report something that already happened. Nothing goes to a reader
-whose data was erased.
+whose data was erased (identity registers that check).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from membership.billing.models import Subscription
 from membership.enums import Interval, SubscriptionStatus
 from membership.extensions import db
-from membership.identity.models import Reader
+from membership.mail.kinds import relevance_check
 from membership.mail.models import Notice
 
 LIVE = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE})
@@ -24,18 +24,9 @@ AUTO_RENEWAL_KINDS = frozenset(
 )
 
 
-def _erased(notice: Notice) -> bool:
-    """Erasure re-addresses a reader's notices to an `@invalid` address (readers/privacy.py)."""
-    if notice.email.endswith("@invalid"):
-        return True
-    reader = db.session.get(Reader, notice.reader_id) if notice.reader_id else None
-    return reader is not None and reader.deleted_at is not None
-
-
-def still_applies(notice: Notice) -> str | None:
+@relevance_check
+def subscription_still_renews(notice: Notice) -> str | None:
     """None when the notice should go; otherwise a short reason it should not."""
-    if _erased(notice):
-        return "the reader's data was erased"
     if notice.kind not in AUTO_RENEWAL_KINDS:
         return None
     context = json.loads(notice.context or "{}")

@@ -1,4 +1,5 @@
-"""Template variables per notice kind, loaded from the ids a notice's context carries.
+"""Template variables of billing's notice kinds, loaded from the ids a notice's context
+carries (registered with mail through `mail.kinds.loader`).
 
 Notices store ids and small values (COMMON.md's table); the copy is built from the
 database at send time, so a receipt shows the payment as recorded, not as guessed
@@ -7,32 +8,20 @@ when the webhook ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from membership.billing.giving import tax_statement
 from membership.billing.models import CheckoutSession, GiftMembership, Payment, Plan, Price, Subscription
 from membership.config import Settings
 from membership.enums import Interval, Stream
 from membership.errors import NotFound
 from membership.extensions import db
-from membership.mail.receipts import tax_statement
+from membership.mail.kinds import loader
 from membership.money import format_money
-
-Loader = Callable[[dict[str, Any], Settings], dict[str, Any]]
-LOADERS: dict[str, Loader] = {}
-
-
-def loader(*kinds: str) -> Callable[[Loader], Loader]:
-    def register(fn: Loader) -> Loader:
-        for kind in kinds:
-            LOADERS[kind] = fn
-        return fn
-
-    return register
 
 
 def local_date(value: datetime | int | float | str | None, settings: Settings) -> str:
@@ -140,7 +129,7 @@ def checkout_failure_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, 
 @loader("year_end_statement")
 def statement_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One year's payments in one currency, with totals as the scheduler computed them."""
-    from membership.mail.statements import counted_payments, year_bounds
+    from membership.billing.giving import counted_payments, year_bounds
 
     currency, year = str(ctx["currency"]), int(ctx["year"])
     counted = counted_payments(*year_bounds(year, settings))
@@ -177,7 +166,3 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/account",
     }
 
-
-@loader("confirm_signup", "magic_link", "welcome")
-def link_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    return {"link": ctx.get("link", "")}

@@ -17,7 +17,7 @@ import stripe
 
 from membership.billing.gateway import stripe_client
 from membership.billing.models import Subscription
-from membership.mail.scheduling import Candidate, auto_renewing, chunks, record_missing
+from membership.billing.notices.scheduling import Candidate, auto_renewing, chunks, record_missing
 
 log = logging.getLogger(__name__)
 KIND = "card_expiring"

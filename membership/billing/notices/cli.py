@@ -19,11 +19,11 @@ import click
 from flask import Blueprint, current_app
 
 from membership.billing.models import Price
+from membership.billing.notices.alerts import alert_report
+from membership.billing.notices.scheduling import schedule_due_notices, schedule_price_change
 from membership.db import utcnow
 from membership.errors import DomainError
 from membership.extensions import db
-from membership.mail.alerts import alert_report
-from membership.mail.scheduling import schedule_due_notices, schedule_price_change
 from membership.money import MoneyError, to_minor
 
 bp = Blueprint("mail_cli", __name__, cli_group="mail")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from membership.api import operation
+from membership.billing.notices.alerts import alert_report
 from membership.db import utcnow
-from membership.mail.alerts import alert_report
 from membership.mail.schemas import NoticeAlertsOut
 from membership.staff.auth import require_permission
 
