@@ -84,7 +84,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 # Bottom to top (docs/architecture.md); each package's `register.py` adds its blueprints.
-PACKAGES = ("web", "api", "identity", "staff", "mail", "billing", "newsletters", "reports", "readers")
+PACKAGES = ("web", "api", "identity", "staff", "mail", "billing", "newsletters", "reports", "readers", "integrations")
 
 
 def _register_blueprints(app: Flask) -> None:

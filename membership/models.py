@@ -2,6 +2,7 @@
 
 from membership.billing import models as billing_models
 from membership.identity import models as reader_models
+from membership.integrations import models as integration_models
 from membership.ledger import models as ledger_models
 from membership.mail import models as mail_models
 from membership.newsletters import models as newsletter_models
@@ -10,6 +11,7 @@ from membership.staff import models as staff_models
 
 __all__ = [
     "billing_models",
+    "integration_models",
     "ledger_models",
     "mail_models",
     "newsletter_models",

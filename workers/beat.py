@@ -33,5 +33,9 @@ celery.conf.beat_schedule.update({
     "mail-check-expiring-cards": {"task": "workers.tasks.mail.check_expiring_cards",
                                   "schedule": crontab(hour=9, minute=23)},
 })
+celery.conf.beat_schedule.update({
+    # outbound webhooks: lines whose head is due (retries past the short countdowns, lost messages)
+    "integrations-sweep-outbound": {"task": "workers.tasks.integrations.sweep_outbound", "schedule": 30.0},
+})
 
 __all__ = ["celery", "crontab"]

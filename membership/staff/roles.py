@@ -6,7 +6,7 @@ finance token create newsletters and send campaigns. Routes now name a *permissi
 table says which roles hold it, so changing a role's reach is a one-line diff that
 review sees whole. Unknown permission names fail at import time, not at request time.
 
-    admin    everything
+    admin    everything (only admins hold integrations:*: keys and endpoints reach other systems)
     finance  reports and their exports, members read-only, the webhook inbox, notice alerts
     editor   newsletters and campaigns, the webhook inbox
     support  member lookup, comps, resending links, the webhook inbox, notice alerts; no exports
@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, str] = {
     "inbox:replay": "Replay a stored Stripe event.",
     "notices:read": "Unsent notices whose legal window closes soon.",
     "audit:read": "The staff audit log.",
+    "integrations:read": "API keys, the token-signing keys, outbound webhook endpoints and their delivery log.",
+    "integrations:write": "Create and revoke API keys, rotate the signing key; add, change, disable outbound "
+                          "webhook endpoints and replay deliveries.",
 }
 
 _FINANCE = {"reports:read", "exports:download", "members:read", "inbox:read", "notices:read"}
