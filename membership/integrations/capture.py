@@ -156,8 +156,23 @@ def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_FACTS, None)
 
 
+def _keep_old_value(target: Any, value: Any, old: Any, initiator: Any) -> Any:
+    return value
+
+
+_TRACKED = [getattr(Reader, a) for a in ("email_verified_at", "deleted_at", "email", "name")] + \
+    [getattr(Subscription, a) for a in _SUB_FIELDS] + [Refund.status, NewsletterSubscription.status]
+
+
 def install() -> None:
-    """Listen on every session (idempotent: create_app may run more than once in a process)."""
+    """Listen on every session (idempotent: create_app may run more than once in a process).
+
+    The tracked attributes get active history: setting one on a row whose values were
+    expired by a commit loads the old value first, so "was" is known (a status set
+    after a commit would otherwise look like it came from nothing)."""
     for name, fn in (("after_flush", _collect), ("after_flush_postexec", _emit), ("after_rollback", _forget)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
+    for attribute in _TRACKED:
+        if not event.contains(attribute, "set", _keep_old_value):
+            event.listen(attribute, "set", _keep_old_value, active_history=True, retval=True)

@@ -36,6 +36,7 @@ ALGORITHM = "EdDSA"
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 24 * 60
 CLOCK_SKEW = timedelta(minutes=5)  # verifiers may accept a token this long past exp
+NO_TIER = "none"  # a claim is always present (PyJWT's `require` treats null as missing): not a member
 
 
 def lifetime() -> timedelta:
@@ -103,7 +104,7 @@ def issue(reader_id: int) -> tuple[str, Answer, datetime]:
     private = Ed25519PrivateKey.from_private_bytes(unseal(key.private_sealed))
     claims = {
         "iss": current_app.config["SETTINGS"].public_url, "sub": str(reader_id), "iat": int(now.timestamp()),
-        "exp": int(expires.timestamp()), "member": verdict.member, "tier": verdict.tier, "reason": verdict.reason,
+        "exp": int(expires.timestamp()), "member": verdict.member, "tier": verdict.tier or NO_TIER, "reason": verdict.reason or "none",
     }
     token = jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": key.kid})
     return token, verdict, expires
