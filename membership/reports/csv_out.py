@@ -16,7 +16,12 @@ from membership.csv_safe import csv_text
 
 def csv_response(name: str, version: int, start: date, end: date, header: Sequence[str],
                  rows: Iterable[Sequence[Any]]) -> Response:
+    return csv_file_response(name, version, start, end, csv_text(header, rows))
+
+
+def csv_file_response(name: str, version: int, start: date, end: date, body: str) -> Response:
+    """A file already written (the journal export's, by PostgreSQL: accounting_csv.py)."""
     filename = f"{name}-v{version}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(csv_text(header, rows), mimetype="text/csv",
+    return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "X-Report": f"{name}/{version}"})
