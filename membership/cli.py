@@ -10,6 +10,7 @@ from flask import Flask
 
 from membership.enums import StaffRole
 from membership.staff.services import MAX_TOKEN_DAYS, TOKEN_DAYS
+from membership.unit_of_work import unit_of_work
 
 T = TypeVar("T")
 
@@ -33,10 +34,9 @@ def register_cli(app: Flask) -> None:
     def seed_demo(readers: int, if_empty: bool) -> None:
         """Plans in two currencies, newsletters, and readers with history."""
         from membership.demo import seed
-        from membership.extensions import db
 
-        created = seed(readers, only_if_empty=if_empty)
-        db.session.commit()
+        with unit_of_work():
+            created = seed(readers, only_if_empty=if_empty)
         click.echo(f"seeded {created} readers" if created else "database not empty; nothing seeded")
 
     @app.cli.group("staff")
@@ -52,11 +52,10 @@ def register_cli(app: Flask) -> None:
                   help="Days until the token stops working.")
     def staff_create(email: str, role: str, name: str, expires_days: int) -> None:
         """Create a staff user and print a one-time API token."""
-        from membership.extensions import db
         from membership.staff.services import create_staff_user
 
-        user, token = _or_fail(lambda: create_staff_user(email, StaffRole(role), name, expires_days))
-        db.session.commit()
+        with unit_of_work():
+            user, token = _or_fail(lambda: create_staff_user(email, StaffRole(role), name, expires_days))
         click.echo(f"created {user.email} ({user.role.value}), token valid {expires_days} days; "
                    f"API token (shown once): {token}")
 
@@ -66,11 +65,10 @@ def register_cli(app: Flask) -> None:
                   help="Days until the token stops working.")
     def staff_token(email: str, expires_days: int) -> None:
         """Issue a new one-time API token to an existing staff user (after expiry or revoke)."""
-        from membership.extensions import db
         from membership.staff.services import issue_token, staff_by_email
 
-        token = _or_fail(lambda: issue_token(staff_by_email(email), expires_days))
-        db.session.commit()
+        with unit_of_work():
+            token = _or_fail(lambda: issue_token(staff_by_email(email), expires_days))
         click.echo(f"new token for {email.strip().lower()}, valid {expires_days} days; "
                    f"API token (shown once): {token}")
 
@@ -78,11 +76,10 @@ def register_cli(app: Flask) -> None:
     @click.argument("email")
     def staff_revoke(email: str) -> None:
         """Revoke every token of a staff user now (their next request is a 401)."""
-        from membership.extensions import db
         from membership.staff.services import revoke_tokens
 
-        user, count = _or_fail(lambda: revoke_tokens(email))
-        db.session.commit()
+        with unit_of_work():
+            user, count = _or_fail(lambda: revoke_tokens(email))
         click.echo(f"revoked {count} token(s) of {user.email}" if count
                    else f"{user.email} had no live tokens; nothing revoked")
 

@@ -58,8 +58,13 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     """Create the Celery app bound to this Flask app (Flask's documented pattern)."""
 
     class FlaskTask(Task):
+        """A task runs in the app context as one unit of work: committed when it returns,
+        rolled back when it raises (membership/unit_of_work.py)."""
+
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            from membership.unit_of_work import unit_of_work
+
+            with app.app_context(), unit_of_work():
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from membership.api.validation import parse_body, parse_query
 from membership.errors import DomainError, NotFound
 from membership.extensions import db
+from membership.unit_of_work import unit_of_work
 
 
 class ApiModel(BaseModel):
@@ -129,9 +130,10 @@ def operation(
                     kwargs["body"] = parse_body(body)
                 if query is not None:
                     kwargs["query"] = parse_query(query)
-                result = fn(**kwargs)
+                with unit_of_work():  # one commit on success; a refusal or error changes nothing
+                    result = fn(**kwargs)
             except DomainError:
-                db.session.rollback()  # a refused request changes nothing, even if a service flushed
+                db.session.rollback()  # a refused guard or body changes nothing either
                 raise
             if isinstance(result, BaseModel):
                 out = jsonify(result.model_dump(mode="json"))

@@ -19,7 +19,7 @@ bp = Blueprint("comps_api", __name__, url_prefix="/api/staff")
            response=CompOut, status=201, security=require_permission("comps:write"))
 def grant(body: CompIn) -> CompOut:
     comp = comps.grant_comp(current_staff(), body.reader_id, body.plan, body.expires_at, body.reason)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return CompOut.model_validate(comp, from_attributes=True)
 
 
@@ -33,7 +33,7 @@ def list_comps(query: CompsQuery) -> CompsOut:
            tag="staff", response=CompOut, security=require_permission("comps:write"), errors=(409,))
 def revoke(comp_id: int) -> CompOut:
     comp = comps.revoke_comp(current_staff(), comp_id)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return CompOut.model_validate(comp, from_attributes=True)
 
 

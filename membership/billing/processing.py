@@ -27,6 +27,7 @@ from membership.billing.events import RetryLater, StripeEvent, dispatch, handler
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.db import utcnow
 from membership.extensions import db
+from membership.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +95,14 @@ def _claim(webhook_event_id: int, now: datetime) -> Outcome | None:
         db.session.rollback()
         return Outcome.SKIPPED
     if handlers_for(event_type):
-        db.session.commit()
+        checkpoint()
         return None
     db.session.execute(
         update(WebhookEvent).where(WebhookEvent.id == webhook_event_id)
         .values(status=WebhookStatus.PROCESSED, processed_at=now, next_attempt_at=None,
                 last_error="no handler for this event type")
         .execution_options(synchronize_session=False))
-    db.session.commit()
+    checkpoint()
     return Outcome.PROCESSED
 
 
@@ -124,7 +125,7 @@ def process(webhook_event_id: int, max_attempts: int = MAX_ATTEMPTS) -> tuple[Ou
         row.processed_at = utcnow()
         row.next_attempt_at = None
         row.last_error = None
-        db.session.commit()
+        checkpoint()
         return Outcome.PROCESSED, 0
     except Exception as exc:  # a handler's bug or Stripe's outage: ours to retry
         db.session.rollback()
@@ -174,13 +175,13 @@ def _record_failure(webhook_event_id: int, exc: Exception, max_attempts: int) ->
     if row.attempts >= max_attempts:
         row.status = WebhookStatus.DEAD
         row.next_attempt_at = None
-        db.session.commit()
+        checkpoint()
         log.warning("webhook event dead", extra={"webhook_event_id": webhook_event_id, "error": row.last_error})
         return Outcome.DEAD, 0
     delay = backoff_seconds(row.attempts)
     row.status = WebhookStatus.FAILED
     row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    db.session.commit()
+    checkpoint()
     return Outcome.RETRY, delay
 
 

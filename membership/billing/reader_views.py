@@ -62,7 +62,7 @@ def offerings() -> OfferingsOut:
 def checkout(body: CheckoutIn) -> CheckoutOut:
     """A repeat of the same request returns the same open session."""
     row = start_checkout(me(), body, request_meta())
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return CheckoutOut(id=row.id, stripe_session_id=row.stripe_session_id, url=row.url, mode=row.mode,
                        amount_minor=row.amount_minor, fee_cover_minor=row.fee_cover_minor, currency=row.currency)
 
@@ -95,7 +95,7 @@ def history() -> HistoryOut:
            tag="billing", response=PortalOut, security=READER, errors=(502,))
 def portal() -> PortalOut:
     url = selfservice.portal_url(me(), current_app.config["SETTINGS"].public_url.rstrip("/") + "/account")
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return PortalOut(url=url)
 
 
@@ -103,7 +103,7 @@ def portal() -> PortalOut:
            tag="billing", body=CancelIn, response=SubscriptionOut, security=READER, errors=(409, 502))
 def cancel(subscription_id: int, body: CancelIn) -> SubscriptionOut:
     sub = selfservice.cancel(me(), subscription_id, body.reason, body.comment)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return _sub_out(sub)
 
 
@@ -111,7 +111,7 @@ def cancel(subscription_id: int, body: CancelIn) -> SubscriptionOut:
            tag="billing", response=SubscriptionOut, security=READER, errors=(409, 502))
 def resume(subscription_id: int) -> SubscriptionOut:
     sub = selfservice.resume(me(), subscription_id)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return _sub_out(sub)
 
 
@@ -120,7 +120,7 @@ def resume(subscription_id: int) -> SubscriptionOut:
            response=SubscriptionOut, security=READER, errors=(409, 502))
 def change_plan(subscription_id: int, body: ChangePlanIn) -> SubscriptionOut:
     sub = selfservice.change_plan(me(), subscription_id, body.price_id)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return _sub_out(sub)
 
 
@@ -129,7 +129,7 @@ def change_plan(subscription_id: int, body: ChangePlanIn) -> SubscriptionOut:
            response=SubscriptionOut, security=READER, errors=(409, 502))
 def change_amount(subscription_id: int, body: ChangeAmountIn) -> SubscriptionOut:
     sub = selfservice.change_amount(me(), subscription_id, body.amount)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return _sub_out(sub)
 
 
@@ -137,6 +137,6 @@ def change_amount(subscription_id: int, body: ChangeAmountIn) -> SubscriptionOut
            response=RedeemOut, security=READER, errors=(410,))
 def redeem(body: RedeemIn) -> RedeemOut:
     gift = gifts.redeem(me(), body.code)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     assert gift.expires_at is not None
     return RedeemOut(gift_id=gift.id, expires_at=gift.expires_at)

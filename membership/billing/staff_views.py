@@ -14,7 +14,7 @@ from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.billing.staff_schemas import WebhookEventOut, WebhookEventsOut, WebhookEventsQuery
 from membership.errors import Conflict, NotFound
 from membership.extensions import db
-from membership.queue import enqueue
+from membership.queue import enqueue_after_commit
 from membership.staff.auth import require_permission
 
 bp = Blueprint("billing_staff_api", __name__, url_prefix="/api/staff")
@@ -44,6 +44,7 @@ def replay_webhook_event(webhook_event_id: int) -> WebhookEventOut:
     if row.status is WebhookStatus.PROCESSING:
         raise Conflict("A worker is processing this event now; try again when it is done.")
     processing.reset_for_replay([row.id])
-    db.session.commit()
-    enqueue(inbox.PROCESS_TASK, row.id)  # a broker outage leaves it received: the sweeper sends it
+    db.session.flush()
+    # Published once the operation commits; a broker outage leaves it received: the sweeper sends it.
+    enqueue_after_commit(inbox.PROCESS_TASK, row.id)
     return WebhookEventOut.model_validate(row, from_attributes=True)

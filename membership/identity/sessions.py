@@ -44,6 +44,7 @@ from membership.db import utcnow
 from membership.errors import DomainError, Forbidden, Unauthorized
 from membership.extensions import db
 from membership.identity.models import Reader, ReaderSession
+from membership.unit_of_work import checkpoint
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -93,12 +94,12 @@ def check_csrf() -> None:
 def start_session(reader: Reader) -> str:
     """Sign the reader in on this browser: a new session row (any earlier one this
     cookie named is ended, so a planted id cannot ride along) and a fresh CSRF token.
-    Commits: the row must exist before the cookie naming it is sent."""
+    Flushes; the request's boundary commits before the response (and its cookie) leaves."""
     _revoke_cookie_session()
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(ReaderSession(token_hash=_hash(raw), reader_id=reader.id, created_at=now, last_seen_at=now))
-    db.session.commit()
+    db.session.flush()
     session.clear()
     session.permanent = True
     session[_COOKIE_KEY] = raw
@@ -197,7 +198,7 @@ def require_recent_sign_in() -> Reader:
     from membership.identity.links import send_sign_in_link
 
     send_sign_in_link(found.reader)
-    db.session.commit()
+    checkpoint()  # the fresh link survives the 403 that follows
     raise ReauthenticationRequired(
         "This step needs a sign-in from the last 15 minutes. We have emailed you a fresh sign-in link: "
         "open it, then try again.")

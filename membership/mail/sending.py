@@ -32,6 +32,7 @@ from membership.mail.models import BounceEvent, Notice, NoticeStatus, Suppressio
 from membership.mail.render import UnknownKind, render_notice
 from membership.mail.secrets import SECRET_KEYS, SecretUnreadable, unseal
 from membership.mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from membership.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def send_notice(notice_id: int, settings: Settings, sender: SmtpSender | None = 
         db.session.rollback()
         return Outcome.SKIPPED
     data = _prepare(notice, settings)
-    db.session.commit()  # the evidence (or the final status) is durable before any SMTP
+    checkpoint()  # the evidence (or the final status) is durable before any SMTP
     if data is None:
         return Outcome(notice.status.value) if notice.status != NoticeStatus.PENDING else Outcome.SKIPPED
     try:
@@ -173,16 +174,16 @@ def send_notice(notice_id: int, settings: Settings, sender: SmtpSender | None = 
         notice.claimed_until = None
         notice.last_error = str(exc)[:2000]
         notice.next_attempt_at = utcnow() + retry_delay(notice.attempts)
-        db.session.commit()
+        checkpoint()
         log.warning("notice send deferred", extra={"notice_id": notice_id, "error": str(exc)})
         raise
     except PermanentFailure as exc:
         if exc.stage == "rcpt":
             _hard_bounce(notice, exc)
         _finish(notice, NoticeStatus.FAILED, str(exc))
-        db.session.commit()
+        checkpoint()
         log.error("notice send failed", extra={"notice_id": notice_id, "error": str(exc)})
         return Outcome.FAILED
     _finish(notice, NoticeStatus.SENT)
-    db.session.commit()  # right after the 250
+    checkpoint()  # right after the 250
     return Outcome.SENT

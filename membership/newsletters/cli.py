@@ -1,3 +1,4 @@
+
 """`flask mail import-bounces PATH`: bounces and complaints from a file or a DSN folder."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+
+from membership.unit_of_work import unit_of_work
 
 
 def register_cli(app: Flask) -> None:
@@ -26,13 +29,12 @@ def import_bounces(path: Path) -> None:
     Hard bounces (5.x.x) and complaints suppress the address; soft bounces are counted.
     """
     from membership.errors import InvalidInput
-    from membership.extensions import db
     from membership.newsletters.bounces import import_path
 
     try:
-        counts = import_path(path)
+        with unit_of_work():
+            counts = import_path(path)
     except InvalidInput as exc:
         raise click.UsageError(exc.detail) from None
-    db.session.commit()
     click.echo(f"imported {counts['events']} events ({counts['duplicates']} already known); "
                f"{counts['suppressed']} addresses newly suppressed")

@@ -29,6 +29,7 @@ from membership.newsletters.models import Campaign, CampaignStatus, Newsletter
 from membership.newsletters.ratelimit import RedisBucket, SendRate, local_bucket
 from membership.newsletters.render import CampaignRenderer
 from membership.newsletters.tuning import int_knob, knob
+from membership.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 STATUS_CHECK_SECONDS = 2.0
@@ -104,7 +105,7 @@ class Sender:
                 self.report.stopped = "deadline"
                 break
             rows = claim(self.campaign.id, self.newsletter.id, size)
-            db.session.commit()
+            checkpoint()
             if not rows:
                 break
             self.report.claimed += len(rows)

@@ -48,8 +48,8 @@ def _campaign_out(campaign: Campaign) -> CampaignOut:
     )
 
 
-def _committed(campaign: Campaign) -> CampaignOut:
-    db.session.commit()
+def _flushed(campaign: Campaign) -> CampaignOut:
+    db.session.flush()  # the operation commits once it returns
     return _campaign_out(campaign)
 
 
@@ -66,7 +66,7 @@ def list_newsletters() -> NewslettersOut:
 def create_newsletter(body: NewsletterIn) -> NewsletterCreatedOut:
     """The slug is its public name in unsubscribe answers, so a taken slug is a 409."""
     newsletter = campaigns.create_newsletter(body.slug, body.name, body.description)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return NewsletterCreatedOut.model_validate(newsletter, from_attributes=True)
 
 
@@ -80,7 +80,7 @@ def create_campaign(body: CampaignIn) -> CampaignOut:
         raise NotFound(f"plan {body.segment_plan_id} not found")
     campaign = campaigns.create_campaign(body.newsletter_id, body.subject, body.body_html, body.body_text,
                                          body.segment, body.segment_plan_id)
-    return _committed(campaign)
+    return _flushed(campaign)
 
 
 @operation(bp, "/campaigns/<int:campaign_id>", "GET", summary="A campaign and its delivery counts", tag=TAG,
@@ -99,7 +99,7 @@ def schedule_campaign(campaign_id: int, body: ScheduleIn) -> CampaignOut:
     campaign = campaigns.schedule(campaign_id, body.scheduled_at)
     if campaigns.is_due(campaign):
         enqueue_after_commit(current_app.extensions["celery"].signature(START_TASK), campaign_id)
-    return _committed(campaign)
+    return _flushed(campaign)
 
 
 def _resume(campaign_id: int) -> Campaign:
@@ -117,7 +117,7 @@ def _action(name: str, action: Callable[[int], Campaign], summary: str, why: str
     the move does not start from (the conditional UPDATE lost)."""
 
     def view(campaign_id: int) -> CampaignOut:
-        return _committed(action(campaign_id))
+        return _flushed(action(campaign_id))
 
     view.__name__ = f"{name}_campaign"
     view.__doc__ = why

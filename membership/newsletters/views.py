@@ -18,6 +18,7 @@ from membership.extensions import db
 from membership.newsletters import services
 from membership.newsletters.models import Newsletter
 from membership.newsletters.unsubscribe import read_token
+from membership.unit_of_work import transactional
 
 bp = Blueprint("newsletters", __name__, template_folder="templates")
 
@@ -53,11 +54,11 @@ def unsubscribe_page(token: str) -> tuple[str, int, dict[str, str]]:
 
 
 @bp.post("/u/<token>")
+@transactional
 def unsubscribe_post(token: str) -> Any:
     reader_id, newsletter = _token_target(token)  # invalid -> 404 problem+json
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     services.unsubscribe(reader_id, newsletter.id, source="one-click" if one_click else "unsubscribe-page")
-    db.session.commit()
     if one_click:
         return jsonify(status="unsubscribed", newsletter=newsletter.slug)
     return _page("newsletters/unsubscribed.html", newsletter_name=newsletter.name)
@@ -78,6 +79,7 @@ def _mail_events_secret() -> str | None:
 
 
 @bp.post("/webhooks/mail-events")
+@transactional
 def mail_events() -> Response:
     """Authenticated by a shared secret header (MAIL_EVENTS_SECRET); unset = endpoint off."""
     import hmac
@@ -95,5 +97,4 @@ def mail_events() -> Response:
     if payload is None:
         raise InvalidInput("the body must be JSON")
     counts = record_events(parse_webhook(payload), source="webhook")
-    db.session.commit()
     return jsonify(counts)

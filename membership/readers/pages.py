@@ -35,6 +35,7 @@ from membership.identity.sessions import (
 from membership.money import format_money
 from membership.readers import services
 from membership.readers.schemas import SignInIn
+from membership.unit_of_work import transactional
 
 bp = Blueprint("reader_pages", __name__, template_folder="templates")
 REASONS = [("too_expensive", "Too expensive"), ("unused", "I don't use it enough"),
@@ -70,9 +71,9 @@ def confirm_page(token: str) -> tuple[str, int]:
 
 
 @bp.post("/confirm/<token>")
+@transactional
 def confirm_post(token: str) -> Response:
     reader = services.confirm(token, request_meta())
-    db.session.commit()
     start_session(reader)
     return redirect(url_for(".account", notice="confirmed"), 303)
 
@@ -85,10 +86,10 @@ def signin_page() -> tuple[str, int]:
 @bp.post("/signin")
 @_SIGNIN_LIMITS[0]
 @_SIGNIN_LIMITS[1]
+@transactional
 def signin_post() -> tuple[str, int]:
     data = validate(SignInIn, {"email": request.form.get("email", "")})
     services.request_sign_in(str(data.email))
-    db.session.commit()
     return message("Check your email", "If the address can receive mail, a sign-in link is on its way.", 202)
 
 
@@ -99,9 +100,9 @@ def signin_link_page(token: str) -> tuple[str, int]:
 
 
 @bp.post("/signin/<token>")
+@transactional
 def signin_link_post(token: str) -> Response:
     reader = services.sign_in(token)
-    db.session.commit()
     start_session(reader)
     return redirect(url_for(".account"), 303)
 
@@ -154,73 +155,73 @@ def _signed_in() -> Reader:
 
 
 @bp.post("/account/newsletters")
+@transactional
 def account_newsletters() -> Response:
     reader = _signed_in()
     services.set_newsletters(reader, request.form.getlist("newsletters"), request_meta())
-    db.session.commit()
     return redirect(url_for(".account", notice="saved"), 303)
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/cancel")
+@transactional
 def account_cancel(subscription_id: int) -> Response:
     reason = request.form.get("reason") or None
     if reason not in {r for r, _ in REASONS} | {None}:
         reason = "other"
     selfservice.cancel(_signed_in(), subscription_id, reason, request.form.get("comment") or None)
-    db.session.commit()
     return redirect(url_for(".account", notice="cancelled"), 303)
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/resume")
+@transactional
 def account_resume(subscription_id: int) -> Response:
     selfservice.resume(_signed_in(), subscription_id)
-    db.session.commit()
     return redirect(url_for(".account", notice="resumed"), 303)
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/plan")
+@transactional
 def account_plan(subscription_id: int) -> Response:
     raw = request.form.get("price_id", "")
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidInput("Choose a plan.")
     selfservice.change_plan(_signed_in(), subscription_id, int(raw))
-    db.session.commit()
     return redirect(url_for(".account", notice="saved"), 303)
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/amount")
+@transactional
 def account_amount(subscription_id: int) -> Response:
     data = validate(ChangeAmountIn, {"amount": request.form.get("amount", "").strip()})
     selfservice.change_amount(_signed_in(), subscription_id, data.amount)
-    db.session.commit()
     return redirect(url_for(".account", notice="saved"), 303)
 
 
 @bp.post("/account/gifts/redeem")
+@transactional
 def account_redeem() -> Response:
     data = validate(RedeemIn, {"code": request.form.get("code", "").strip()})
     gifts.redeem(_signed_in(), data.code)
-    db.session.commit()
     return redirect(url_for(".account", notice="gift"), 303)
 
 
 @bp.post("/account/portal")
+@transactional
 def account_portal() -> Response:
     url = selfservice.portal_url(_signed_in(), current_app.config["SETTINGS"].public_url.rstrip("/") + "/account")
-    db.session.commit()
     return redirect(url, 303)
 
 
 @bp.post("/account/signout")
+@transactional
 def account_signout() -> Response:
     end_session()
-    db.session.commit()
     return redirect(url_for(".signin_page"), 303)
 
 
 @bp.post("/account/signout-everywhere")
+@transactional
 def account_signout_everywhere() -> Response:
     revoke_all_sessions(_signed_in())
     end_session()
-    db.session.commit()
     return redirect(url_for(".signin_page"), 303)

@@ -48,7 +48,7 @@ def session_out(reader: Reader) -> SessionOut:
 def signup(body: SignUpIn) -> Accepted:
     """Same answer whether the address exists or not."""
     services.sign_up(body, request_meta())
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return Accepted()
 
 
@@ -56,7 +56,7 @@ def signup(body: SignUpIn) -> Accepted:
            body=TokenIn, response=SessionOut, errors=(410,))
 def confirm(body: TokenIn) -> SessionOut:
     reader = services.confirm(body.token, request_meta())
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     start_session(reader)
     return session_out(reader)
 
@@ -65,7 +65,7 @@ def confirm(body: TokenIn) -> SessionOut:
            response=Accepted, status=202, errors=(429,), decorators=per_ip_and_email("SIGNIN"))
 def signin(body: SignInIn) -> Accepted:
     services.request_sign_in(str(body.email))
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return Accepted()
 
 
@@ -73,7 +73,7 @@ def signin(body: SignInIn) -> Accepted:
            body=TokenIn, response=SessionOut, errors=(410,))
 def signin_verify(body: TokenIn) -> SessionOut:
     reader = services.sign_in(body.token)
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     start_session(reader)
     return session_out(reader)
 
@@ -89,7 +89,7 @@ def current_session() -> SessionOut:
 def signout() -> Done:
     """Ends this session on the server: a copy of the cookie stops working too."""
     end_session()
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return Done()
 
 
@@ -98,7 +98,7 @@ def signout() -> Done:
 def signout_everywhere() -> Done:
     revoke_all_sessions(me())
     end_session()
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return Done()
 
 
@@ -120,7 +120,7 @@ def get_me() -> MeOut:
 def patch_me(body: ProfileIn) -> MeOut:
     reader = me()
     reader.name = body.name
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return me_out(reader)
 
 
@@ -140,7 +140,7 @@ def get_newsletters() -> NewslettersOut:
 def put_newsletters(body: NewsletterPrefsIn) -> NewslettersOut:
     reader = me()
     services.set_newsletters(reader, body.newsletters, request_meta())
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return newsletters_out(reader)
 
 
@@ -157,5 +157,5 @@ def erase(body: EraseIn) -> Done:
     Needs a sign-in from the last 15 minutes (else a fresh link is mailed: 403)."""
     privacy.erase(require_recent_sign_in())
     end_session()
-    db.session.commit()
+    db.session.flush()  # the operation commits once it returns
     return Done()

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from membership.extensions import db
 from membership.ledger.models import FxRate
 from membership.money import MoneyError, normalize_currency
+from membership.unit_of_work import unit_of_work
 
 bp = Blueprint("fx_cli", __name__, cli_group="fx")
 COLUMNS = ("date", "currency", "base_currency", "rate", "source")
@@ -34,14 +35,15 @@ def import_rates(path: Path) -> None:
         if tuple(reader.fieldnames or ()) != COLUMNS:
             raise click.BadParameter(f"the header must be {','.join(COLUMNS)}", param_hint="PATH")
         parsed = [_parse(line_no, row) for line_no, row in enumerate(reader, start=2)]
-    for on_date, currency, base, rate, source in parsed:
-        existing = db.session.scalar(select(FxRate).where(FxRate.on_date == on_date, FxRate.currency == currency,
-                                                          FxRate.base_currency == base))
-        if existing is None:
-            db.session.add(FxRate(on_date=on_date, currency=currency, base_currency=base, rate=rate, source=source))
-        else:
-            existing.rate, existing.source = rate, source
-    db.session.commit()
+    with unit_of_work():
+        for on_date, currency, base, rate, source in parsed:
+            existing = db.session.scalar(select(FxRate).where(FxRate.on_date == on_date, FxRate.currency == currency,
+                                                              FxRate.base_currency == base))
+            if existing is None:
+                db.session.add(FxRate(on_date=on_date, currency=currency, base_currency=base, rate=rate,
+                                      source=source))
+            else:
+                existing.rate, existing.source = rate, source
     click.echo(f"loaded {len(parsed)} rate(s) from {path.name}")
 
 

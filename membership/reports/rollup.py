@@ -30,6 +30,7 @@ from membership.extensions import db
 from membership.ledger.journal import month_of, next_month
 from membership.ledger.models import JournalTransaction
 from membership.reports.rollup_models import ReportDirty, ReportRollup
+from membership.unit_of_work import checkpoint
 
 JOURNAL, SCHEDULES = "journal", "schedules"
 SOURCES = (JOURNAL, SCHEDULES)
@@ -166,7 +167,7 @@ def run(months: list[date] | None = None) -> dict[str, list[date]] | None:
             return None
     try:
         done = roll_up(months)
-        db.session.commit()
+        checkpoint()  # its own REPEATABLE READ transaction, whoever called
     except Exception:
         db.session.rollback()
         raise

@@ -27,6 +27,7 @@ from membership.errors import problem
 from membership.extensions import db
 from membership.staff.auth import Caller, current_caller, is_export
 from membership.staff.models import ApiToken, AuditLog
+from membership.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -44,16 +45,15 @@ def after_staff_request(response: Response) -> Response:
     if not audited and not touch:
         return response
     try:
-        if audited:
-            db.session.add(_entry(caller, response, export))
-        if touch:
-            db.session.execute(update(ApiToken).where(
-                ApiToken.id == caller.token_id,
-                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
-            ).values(last_used_at=now))
-        db.session.commit()
+        with unit_of_work():  # its own, after the operation's: a refused write is audited too
+            if audited:
+                db.session.add(_entry(caller, response, export))
+            if touch:
+                db.session.execute(update(ApiToken).where(
+                    ApiToken.id == caller.token_id,
+                    or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
+                ).values(last_used_at=now))
     except SQLAlchemyError:
-        db.session.rollback()
         log.exception("staff audit entry not written", extra={"actor": caller.email, "path": request.path})
         if export and response.status_code < 400:
             return problem(503, "Service unavailable", "The export could not be recorded in the audit log; "

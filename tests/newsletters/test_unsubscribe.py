@@ -13,6 +13,7 @@ from tests.newsletters.conftest import add_readers, make_newsletter
 def _setup() -> tuple[int, int, str]:
     newsletter = make_newsletter()
     (reader_id,) = add_readers(newsletter.id, 1)
+    db.session.commit()  # (a savepoint here) what a refused request rolls back is its own work only
     return reader_id, newsletter.id, make_token(reader_id, newsletter.id)
 
 

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from celery import shared_task
 
 from membership.db import utcnow
-from membership.extensions import db
 from membership.ledger.journal import local_date
 from membership.ledger.recognition import recognize_through
 
@@ -25,11 +24,6 @@ def recognize_revenue(through: str | None = None) -> int:
     """Recognise membership revenue through `through` (ISO date), by default yesterday in
     the outlet's time zone (the last whole local day). Returns how many groups posted."""
     day = date.fromisoformat(through) if through else local_date(utcnow()) - timedelta(days=1)
-    try:
-        posted = recognize_through(day)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    posted = recognize_through(day)  # the task base commits (or rolls back) once
     log.info("revenue recognised", extra={"through": day.isoformat(), "groups": posted})
     return posted

@@ -51,9 +51,7 @@ def schedule_notices() -> dict[str, int]:
     """Record the renewal-law and year-end notices that are due; re-enqueue lost sends."""
     if not _locked_run("mail.schedule_notices"):
         return {}
-    counts = scheduling.schedule_due_notices()
-    db.session.commit()  # releases the lock; queued sends go out after this commit
-    return counts
+    return scheduling.schedule_due_notices()  # the task's commit releases the lock, then sends go out
 
 
 @shared_task(name="workers.tasks.mail.check_expiring_cards", acks_late=True, soft_time_limit=240, time_limit=300)
@@ -61,9 +59,7 @@ def check_expiring_cards() -> int:
     """Today's slice of subscriptions: card expiring next month -> a notice."""
     if not _locked_run("mail.check_expiring_cards"):
         return 0
-    created = cards.find_expiring_cards(utcnow())
-    db.session.commit()
-    return created
+    return cards.find_expiring_cards(utcnow())
 
 
 @shared_task(name="workers.tasks.mail.alert_closing_windows", acks_late=True, soft_time_limit=120, time_limit=180)
@@ -71,6 +67,4 @@ def alert_closing_windows() -> int:
     """Alert staff (ERROR log + audit row) about notices whose window closes unsent."""
     if not _locked_run("mail.alert_closing_windows"):
         return 0
-    fresh = alerts.raise_alerts(utcnow())
-    db.session.commit()
-    return len(fresh)
+    return len(alerts.raise_alerts(utcnow()))

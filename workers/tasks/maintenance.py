@@ -19,5 +19,4 @@ def heartbeat(marker: str) -> None:
     exists = db.session.query(AuditLog.id).filter_by(action="worker.heartbeat", target_id=marker).first()
     if exists is None:
         db.session.add(AuditLog(actor="worker", action="worker.heartbeat", target_type="marker", target_id=marker))
-        db.session.commit()
     log.info("heartbeat", extra={"marker": marker})

@@ -21,7 +21,7 @@ from membership.newsletters import campaigns, deliveries
 from membership.newsletters.models import Campaign, CampaignStatus
 from membership.newsletters.sending import SendReport, send_campaign
 from membership.newsletters.tuning import int_knob, knob
-from membership.queue import enqueue
+from membership.queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 MAX_COUNTDOWN = 600
@@ -30,11 +30,10 @@ MAX_COUNTDOWN = 600
 @shared_task(name="workers.tasks.newsletters.start_campaign", acks_late=True, ignore_result=True)
 def start_campaign(campaign_id: int) -> int | None:
     created = campaigns.start_sending(campaign_id)
-    db.session.commit()
     if created is not None:
         log.info("campaign started", extra={"campaign_id": campaign_id, "deliveries": created})
         for _ in range(int_knob("NEWSLETTER_SENDERS")):
-            enqueue(send_chunk, campaign_id)
+            enqueue_after_commit(send_chunk, campaign_id)  # once the deliveries are committed
     return created
 
 
@@ -48,17 +47,15 @@ def send_chunk(campaign_id: int) -> dict[str, object]:
 
 def _follow_up(campaign_id: int, report: SendReport) -> None:
     if report.stopped == "deadline":
-        enqueue(send_chunk, campaign_id)
+        enqueue_after_commit(send_chunk, campaign_id)
     elif report.stopped == "connection":
-        enqueue(send_chunk, campaign_id, countdown=30)
+        enqueue_after_commit(send_chunk, campaign_id, countdown=30)
     elif report.stopped == "stopped":
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is not None and campaign.status == CampaignStatus.CANCELLED:
             deliveries.skip_pending_of_cancelled(campaign_id)
-            db.session.commit()
     else:
         finished = campaigns.finish_if_done(campaign_id)
-        db.session.commit()
         if not finished:
             _wake_for_retries(campaign_id)
 
@@ -67,18 +64,16 @@ def _wake_for_retries(campaign_id: int) -> None:
     when = deliveries.next_retry_at(campaign_id)
     if when is not None:
         delay = (when - utcnow()).total_seconds()
-        enqueue(send_chunk, campaign_id, countdown=max(1, min(int(delay) + 1, MAX_COUNTDOWN)))
+        enqueue_after_commit(send_chunk, campaign_id, countdown=max(1, min(int(delay) + 1, MAX_COUNTDOWN)))
 
 
 @shared_task(name="workers.tasks.newsletters.sweep_stuck_deliveries", acks_late=True, ignore_result=True)
 def sweep_stuck_deliveries() -> list[int]:
     """Rows a dead worker left `sending` go back to pending; senders restart where needed."""
     swept = deliveries.sweep_stuck(timedelta(seconds=knob("NEWSLETTER_STUCK_SECONDS")))
-    db.session.commit()
     restart = campaigns.campaigns_needing_a_sender()
-    db.session.rollback()
     for campaign_id in restart:
-        enqueue(send_chunk, campaign_id)
+        enqueue_after_commit(send_chunk, campaign_id)  # after the swept rows are committed
     if swept:
         log.warning("returned stuck deliveries to pending", extra={"campaigns": swept})
     return restart
@@ -87,9 +82,8 @@ def sweep_stuck_deliveries() -> list[int]:
 @shared_task(name="workers.tasks.newsletters.start_due_campaigns", acks_late=True, ignore_result=True)
 def start_due_campaigns() -> list[int]:
     due = campaigns.due_campaign_ids()
-    db.session.rollback()
     for campaign_id in due:
-        enqueue(start_campaign, campaign_id)
+        enqueue_after_commit(start_campaign, campaign_id)
     return due
 
 
@@ -104,6 +98,4 @@ def read_bounce_mailbox() -> dict[str, int]:
     folder = os.environ.get("BOUNCE_MAILDIR", "").strip()
     if not folder or not Path(folder).is_dir():
         return {}
-    counts = read_mailbox(Path(folder))
-    db.session.commit()
-    return counts
+    return read_mailbox(Path(folder))

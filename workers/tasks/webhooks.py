@@ -88,6 +88,4 @@ def resync_subscriptions() -> int:
 @shared_task(name="workers.tasks.webhooks.mark_delinquent_churn", acks_late=True, ignore_result=True)
 def mark_delinquent_churn() -> int:
     """Daily: past_due beyond the dunning window leaves MRR as delinquent churn."""
-    count = mark_delinquent(utcnow())
-    db.session.commit()
-    return count
+    return mark_delinquent(utcnow())

@@ -25,6 +25,7 @@ from membership.db import utcnow
 from membership.errors import DomainError
 from membership.extensions import db
 from membership.money import MoneyError, to_minor
+from membership.unit_of_work import unit_of_work
 
 bp = Blueprint("mail_cli", __name__, cli_group="mail")
 
@@ -49,19 +50,19 @@ def price_change(price_id: int, new_amount: str, effective_date: str) -> None:
     if price is None:
         raise click.BadParameter(f"no price {price_id}", param_hint="PRICE_ID")
     try:
-        amount = to_minor(new_amount, price.currency)
-        created = schedule_price_change(price_id, amount, _effective(effective_date))
+        with unit_of_work():
+            amount = to_minor(new_amount, price.currency)
+            created = schedule_price_change(price_id, amount, _effective(effective_date))
     except (MoneyError, DomainError) as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     click.echo(f"{created} price-change notices recorded")
 
 
 @bp.cli.command("schedule")
 def schedule() -> None:
     """Run the notice finders and the sweeper once."""
-    counts = schedule_due_notices()
-    db.session.commit()
+    with unit_of_work():
+        counts = schedule_due_notices()
     click.echo(json.dumps(counts, sort_keys=True))
 
 
