@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from flask import Blueprint
 from sqlalchemy import select
 
-from membership.billing.gateway import idempotency_key, stripe_client
+from membership.billing.gateway import idempotency_key
+from membership.billing.gateway.catalog import create_product, price_for_lookup_key
 from membership.billing.models import Plan, Price
-from membership.billing.processor import stripe_errors
+from membership.billing.processor import processor_errors
 from membership.enums import Interval
 from membership.extensions import db
-from membership.money import stripe_currency
 
 bp = Blueprint("catalog", __name__, cli_group="catalog")
 
@@ -41,14 +41,13 @@ def ensure_product(plan: Plan) -> str:
     """The plan's Stripe Product id, created once. Flushes."""
     if plan.stripe_product_id:
         return plan.stripe_product_id
-    with stripe_errors():
-        product = stripe_client().v1.products.create(params={
-            "name": plan.name, "description": plan.description or plan.name,
-            "metadata": {"plan_code": plan.code, "stream": plan.stream.value},
-        }, options={"idempotency_key": idempotency_key("catalog", "product", plan.code, plan.created_at.isoformat())})
-    plan.stripe_product_id = product.id
+    with processor_errors():
+        product_id = create_product(
+            plan.name, plan.description or plan.name, {"plan_code": plan.code, "stream": plan.stream.value},
+            idempotency_key("catalog", "product", plan.code, plan.created_at.isoformat()))
+    plan.stripe_product_id = product_id
     db.session.flush()
-    return product.id
+    return product_id
 
 
 def ensure_price(price: Price) -> str | None:
@@ -59,20 +58,12 @@ def ensure_price(price: Price) -> str | None:
     assert plan is not None
     product = ensure_product(plan)
     key = lookup_key(plan, price)
-    client = stripe_client()
-    with stripe_errors():
-        found = client.v1.prices.list(params={"lookup_keys": [key], "active": True, "limit": 1}).data
-        if found:
-            stripe_id = found[0].id
-        else:
-            params: dict[str, object] = {
-                "product": product, "currency": stripe_currency(price.currency), "unit_amount": price.amount_minor,
-                "lookup_key": key, "metadata": {"price_id": str(price.id), "plan_code": plan.code,
-                                                "stream": plan.stream.value}}
-            if price.interval is not Interval.ONE_TIME:
-                params["recurring"] = {"interval": price.interval.value}
-            stripe_id = client.v1.prices.create(
-                params=params, options={"idempotency_key": idempotency_key("catalog", "price", product, key)}).id  # type: ignore[arg-type]
+    with processor_errors():
+        stripe_id = price_for_lookup_key(
+            key, product_id=product, currency=price.currency, unit_amount=price.amount_minor,
+            interval=price.interval.value if price.interval is not Interval.ONE_TIME else None,
+            metadata={"price_id": str(price.id), "plan_code": plan.code, "stream": plan.stream.value},
+            idempotency_key=idempotency_key("catalog", "price", product, key))
     price.stripe_price_id = stripe_id
     db.session.flush()
     return stripe_id

@@ -17,7 +17,6 @@ import hashlib
 import json
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -25,17 +24,24 @@ from sqlalchemy.exc import IntegrityError
 
 from membership.billing.catalog import ensure_price, ensure_product
 from membership.billing.entitlement import entitlement
-from membership.billing.gateway import idempotency_key, stripe_client
+from membership.billing.gateway import idempotency_key
+from membership.billing.gateway.checkout import (
+    CatalogPrice,
+    CheckoutRequest,
+    InlinePrice,
+    OpenedSession,
+    open_checkout_session,
+)
+from membership.billing.gateway.customers import create_customer
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation, GiftMembership, TributeKind
 from membership.billing.offerings import Offer, resolve
-from membership.billing.processor import stripe_errors
+from membership.billing.processor import processor_errors
 from membership.billing.reader_schemas import CheckoutIn
 from membership.db import utcnow
 from membership.errors import Conflict
 from membership.extensions import db
 from membership.identity.consents import RequestMeta, record_consent
 from membership.identity.models import ConsentKind, Reader
-from membership.money import stripe_currency
 
 AUTO_RENEWAL_CONSENT_VERSION = "auto-renewal-2026-01"
 REUSE_OPEN_FOR = timedelta(hours=23)  # Stripe expires sessions after 24 h
@@ -45,13 +51,12 @@ def ensure_customer(reader: Reader) -> str:
     """The reader's Stripe customer, created at most once. Flushes."""
     if reader.stripe_customer_id:
         return reader.stripe_customer_id
-    with stripe_errors():
-        customer = stripe_client().v1.customers.create(
-            params={"email": reader.email, "name": reader.name, "metadata": {"reader_id": str(reader.id)}},
-            options={"idempotency_key": idempotency_key("customer", reader.id, reader.created_at.isoformat())})
-    reader.stripe_customer_id = customer.id
+    with processor_errors():
+        customer_id = create_customer(reader.email, reader.name, reader.id,
+                                      idempotency_key("customer", reader.id, reader.created_at.isoformat()))
+    reader.stripe_customer_id = customer_id
     db.session.flush()
-    return customer.id
+    return customer_id
 
 
 def _fingerprint(customer: str, data: CheckoutIn, offer: Offer) -> str:
@@ -76,15 +81,12 @@ def _urls() -> tuple[str, str]:
             f"{base}/account?checkout=cancel")
 
 
-def _line_item(offer: Offer) -> dict[str, Any]:
+def _line_item(offer: Offer) -> CatalogPrice | InlinePrice:
     stripe_price = ensure_price(offer.price) if offer.kind == "membership" else None
     if stripe_price:
-        return {"price": stripe_price, "quantity": 1}
-    price_data: dict[str, Any] = {"currency": stripe_currency(offer.currency), "product": ensure_product(offer.plan),
-                                  "unit_amount": offer.total_minor}
-    if offer.recurring:
-        price_data["recurring"] = {"interval": offer.price.interval.value}
-    return {"price_data": price_data, "quantity": 1}
+        return CatalogPrice(stripe_price)
+    return InlinePrice(offer.currency, ensure_product(offer.plan), offer.total_minor,
+                       offer.price.interval.value if offer.recurring else None)
 
 
 def _metadata(reader: Reader, data: CheckoutIn, offer: Offer) -> dict[str, str]:
@@ -98,24 +100,17 @@ def _metadata(reader: Reader, data: CheckoutIn, offer: Offer) -> dict[str, str]:
     return md
 
 
-def _session_params(reader: Reader, data: CheckoutIn, offer: Offer, customer: str) -> dict[str, Any]:
+def _request(reader: Reader, data: CheckoutIn, offer: Offer, customer: str) -> CheckoutRequest:
     success, cancel = _urls()
-    md = _metadata(reader, data, offer)
-    params: dict[str, Any] = {"customer": customer, "client_reference_id": str(reader.id), "metadata": md,
-                              "line_items": [_line_item(offer)], "success_url": success, "cancel_url": cancel}
-    if offer.recurring:
-        params.update(mode="subscription", subscription_data={"metadata": md})
-    else:
-        params.update(mode="payment", payment_intent_data={"metadata": md})
-        if offer.kind == "one_time_donation":
-            params["submit_type"] = "donate"
-    return params
+    return CheckoutRequest(customer_id=customer, reader_id=reader.id, item=_line_item(offer),
+                           metadata=_metadata(reader, data, offer), success_url=success, cancel_url=cancel,
+                           recurring=offer.recurring, donation=offer.kind == "one_time_donation")
 
 
-def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: Any, key: str) -> CheckoutSession:
+def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: OpenedSession, key: str) -> CheckoutSession:
     row = CheckoutSession(reader_id=reader.id, stripe_session_id=session.id, idempotency_key=key,
                           mode=session.mode, price_id=offer.price.id, amount_minor=offer.total_minor,
-                          fee_cover_minor=offer.fee_minor, currency=offer.currency, url=session.url or "")
+                          fee_cover_minor=offer.fee_minor, currency=offer.currency, url=session.url)
     db.session.add(row)
     if offer.kind == "one_time_donation":
         db.session.add(Donation(
@@ -148,10 +143,8 @@ def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta) -> Check
     if existing is not None:
         return existing
     key = f"{prefix}:{generation}"
-    with stripe_errors():
-        session = stripe_client().v1.checkout.sessions.create(
-            params=_session_params(reader, data, offer, customer),  # type: ignore[arg-type]
-            options={"idempotency_key": key})
+    with processor_errors():
+        session = open_checkout_session(_request(reader, data, offer, customer), key)
     try:
         with db.session.begin_nested():
             row = _local_rows(reader, data, offer, session, key)

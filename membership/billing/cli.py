@@ -17,7 +17,7 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from membership.billing import inbox, processing
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.listing import events_since
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.extensions import db
 from membership.queue import enqueue
@@ -79,11 +79,7 @@ def _parse_since(value: str) -> int:
 @click.option("--inline", is_flag=True, help="Process new events here instead of enqueueing them.")
 def backfill(since: str, undelivered_only: bool, inline: bool) -> None:
     """Store events from GET /v1/events that the inbox does not have, oldest first."""
-    params: dict[str, object] = {"created": {"gte": _parse_since(since)}, "limit": 100}
-    if undelivered_only:
-        params["delivery_success"] = False
-    events = [e.to_dict(recursive=True, for_json=True)
-              for e in stripe_client().v1.events.list(params=params).auto_paging_iter()]  # type: ignore[arg-type]
+    events = events_since(_parse_since(since), undelivered_only)
     events.sort(key=lambda e: (int(e.get("created") or 0), e["id"]))
     new_ids: list[int] = []
     for payload in events:

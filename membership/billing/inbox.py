@@ -14,13 +14,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-import stripe
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from membership import connections
+from membership.billing.gateway.errors import SignatureInvalid
+from membership.billing.gateway.webhooks import verify_signature
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.db import utcnow
 from membership.errors import DomainError
@@ -49,13 +50,13 @@ class Accepted:
 def verify(body: bytes, signature: str | None, secret: str) -> dict[str, Any]:
     """Check the signature over the exact bytes received, then parse.
 
-    `WebhookSignature.verify_header` is the SDK's check (any v1 matches, 300 s
+    The gateway's `verify_signature` is the SDK's check (any v1 matches, 300 s
     tolerance); parsing ourselves avoids building a StripeObject we never use and
     lets us refuse non-object JSON and thin events with a clear 400.
     """
     try:
-        stripe.WebhookSignature.verify_header(body, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-    except stripe.SignatureVerificationError as exc:
+        verify_signature(body, signature, secret)
+    except SignatureInvalid as exc:
         raise InvalidWebhook(f"signature check failed: {exc.user_message or exc}") from None
     except ValueError:  # the body is not UTF-8
         raise InvalidWebhook("the body is not UTF-8 text") from None

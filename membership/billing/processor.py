@@ -1,12 +1,11 @@
-"""Stripe call errors as domain errors: a reader sees a 502/409/422 problem, never a 500."""
+"""The gateway's errors as domain errors: a reader sees a 502/409 problem, never a 500."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import stripe
-
+from membership.billing.gateway.errors import GatewayError, IdempotencyConflict
 from membership.errors import Conflict, DomainError
 
 
@@ -15,11 +14,11 @@ class ProcessorError(DomainError):
 
 
 @contextmanager
-def stripe_errors() -> Iterator[None]:
-    """Translate stripe-python exceptions raised inside the block."""
+def processor_errors() -> Iterator[None]:
+    """Translate gateway errors raised inside the block, for reader- and staff-facing calls."""
     try:
         yield
-    except stripe.IdempotencyError as exc:
+    except IdempotencyConflict as exc:
         raise Conflict("The same request is already being processed with other details; retry.") from exc
-    except stripe.StripeError as exc:
+    except GatewayError as exc:
         raise ProcessorError(f"The payment processor refused the request: {exc.user_message or 'error'}") from exc

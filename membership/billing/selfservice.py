@@ -20,23 +20,22 @@ Decisions:
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from membership.billing import mrr
 from membership.billing.catalog import ensure_price, ensure_product
 from membership.billing.checkout import ensure_customer
-from membership.billing.gateway import idempotency_key, stripe_client
+from membership.billing.gateway import idempotency_key
+from membership.billing.gateway import subscriptions as remote
+from membership.billing.gateway.portal import portal_url as gateway_portal_url
 from membership.billing.models import Plan, PlanKind, Price, Subscription
 from membership.billing.offerings import bad, parse_amount
-from membership.billing.processor import stripe_errors
+from membership.billing.processor import processor_errors
 from membership.billing.subscriptions import sync_subscription
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Interval, Stream, SubscriptionStatus
 from membership.errors import Conflict, NotFound
 from membership.extensions import db
 from membership.identity.models import Reader
-from membership.money import stripe_currency
 
 _CHANGEABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 
@@ -66,12 +65,8 @@ def cancel(reader: Reader, subscription_id: int, reason: str | None, comment: st
     _live(sub)
     if sub.cancel_at_period_end:
         return sub
-    details: dict[str, Any] = {"comment": comment or ""}
-    if reason:
-        details["feedback"] = reason
-    with stripe_errors():
-        params: dict[str, Any] = {"cancel_at_period_end": True, "cancellation_details": details}
-        stripe_client().v1.subscriptions.update(sub.stripe_subscription_id, params=params)  # type: ignore[arg-type]
+    with processor_errors():
+        remote.cancel_at_period_end(sub.stripe_subscription_id, reason, comment)
     return _resync(sub.stripe_subscription_id)
 
 
@@ -80,15 +75,15 @@ def resume(reader: Reader, subscription_id: int) -> Subscription:
     _live(sub)
     if not sub.cancel_at_period_end and sub.cancel_at is None:
         return sub
-    with stripe_errors():
-        stripe_client().v1.subscriptions.update(sub.stripe_subscription_id, params={"cancel_at_period_end": False})
+    with processor_errors():
+        remote.keep_renewing(sub.stripe_subscription_id)
     return _resync(sub.stripe_subscription_id)
 
 
 def _stripe_item(sub: Subscription) -> tuple[str, dict[str, str]]:
-    with stripe_errors():
-        remote = stripe_client().v1.subscriptions.retrieve(sub.stripe_subscription_id).to_dict(recursive=True)
-    return str(remote["items"]["data"][0]["id"]), dict(remote.get("metadata") or {})
+    with processor_errors():
+        item = remote.first_item(sub.stripe_subscription_id)
+    return item.item_id, dict(item.metadata)
 
 
 def _monthly(amount: int, interval: Interval) -> int:
@@ -111,15 +106,12 @@ def change_plan(reader: Reader, subscription_id: int, price_id: int) -> Subscrip
     stripe_price = ensure_price(price)
     item_id, metadata = _stripe_item(sub)
     upgrade = _monthly(price.amount_minor, price.interval) > _monthly(sub.unit_amount_minor, sub.interval)
-    params: dict[str, Any] = {
-        "items": [{"id": item_id, "price": stripe_price}],
-        "proration_behavior": "always_invoice" if upgrade else "none",
-        "metadata": {**metadata, "price_id": str(price.id), "plan_code": plan.code}}
-    with stripe_errors():
-        stripe_client().v1.subscriptions.update(sub.stripe_subscription_id, params=params,  # type: ignore[arg-type]
-                                                options={"idempotency_key": idempotency_key(
-                                                    "plan", sub.stripe_subscription_id, sub.stripe_price_id,
-                                                    stripe_price)})
+    assert stripe_price is not None  # a fixed-amount price always has one
+    with processor_errors():
+        remote.switch_price(sub.stripe_subscription_id, item_id, stripe_price, invoice_now=upgrade,
+                            metadata={**metadata, "price_id": str(price.id), "plan_code": plan.code},
+                            idempotency_key=idempotency_key("plan", sub.stripe_subscription_id,
+                                                            sub.stripe_price_id, stripe_price))
     return _resync(sub.stripe_subscription_id)
 
 
@@ -139,20 +131,15 @@ def change_amount(reader: Reader, subscription_id: int, amount: str) -> Subscrip
     minor = parse_amount(amount, price)
     if minor == sub.unit_amount_minor:
         return sub
-    params: dict[str, Any] = {
-        "items": [{"id": item_id, "price_data": {
-            "currency": stripe_currency(sub.currency), "product": ensure_product(plan), "unit_amount": minor,
-            "recurring": {"interval": sub.interval.value}}}],
-        "proration_behavior": "none",
-        "metadata": {**metadata, "amount_minor": str(minor), "fee_cover_minor": "0"}}
-    with stripe_errors():
-        stripe_client().v1.subscriptions.update(sub.stripe_subscription_id, params=params)  # type: ignore[arg-type]
+    product = ensure_product(plan)
+    with processor_errors():
+        remote.set_amount(sub.stripe_subscription_id, item_id, currency=sub.currency, product_id=product,
+                          unit_amount=minor, interval=sub.interval.value,
+                          metadata={**metadata, "amount_minor": str(minor), "fee_cover_minor": "0"})
     return _resync(sub.stripe_subscription_id)
 
 
 def portal_url(reader: Reader, return_url: str) -> str:
     customer = ensure_customer(reader)
-    with stripe_errors():
-        portal = stripe_client().v1.billing_portal.sessions.create(params={"customer": customer,
-                                                                           "return_url": return_url})
-    return str(portal.url)
+    with processor_errors():
+        return gateway_portal_url(customer, return_url)

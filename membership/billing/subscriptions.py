@@ -14,13 +14,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
 from sqlalchemy import select, text
 
 from membership.billing import discounts, mrr
 from membership.billing.customers import resolve_reader
 from membership.billing.events import RetryLater, StripeEvent
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.customers import fetch_customer
+from membership.billing.gateway.errors import InvalidRequest
+from membership.billing.gateway.subscriptions import fetch_subscription
 from membership.billing.models import Plan, Price, Subscription
 from membership.db import utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Interval, Stream, SubscriptionStatus
@@ -45,17 +46,6 @@ def lock_object(stripe_id: str) -> None:
     """Serialise every writer of one Stripe object for the rest of the transaction."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": stripe_id})
-
-
-def fetch_subscription(stripe_sub_id: str) -> dict[str, Any] | None:
-    try:
-        sub = stripe_client().v1.subscriptions.retrieve(
-            stripe_sub_id, params={"expand": ["discounts.source.coupon"]})  # MRR is net of discounts
-    except stripe.InvalidRequestError as exc:
-        if exc.code == "resource_missing":
-            return None
-        raise
-    return sub.to_dict(recursive=True)
 
 
 def sync_subscription(stripe_sub_id: str, event: StripeEvent | None = None) -> Subscription | None:
@@ -193,10 +183,12 @@ def _reader_for(data: dict[str, Any]) -> Reader:
         if not customer_id:
             raise
     try:
-        cus = stripe_client().v1.customers.retrieve(customer_id)
-    except stripe.InvalidRequestError:
+        cus = fetch_customer(customer_id)
+    except InvalidRequest:
+        cus = None
+    if cus is None:
         raise RetryLater(f"no reader yet for customer {customer_id!r}") from None
-    return resolve_reader(customer_id, (cus.to_dict(recursive=True).get("metadata") or {}))
+    return resolve_reader(customer_id, dict(cus.metadata))
 
 
 def _notify_cancellation(sub: Subscription, reader: Reader, was_status: SubscriptionStatus | None,

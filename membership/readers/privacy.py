@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.customers import erase_customer
 from membership.billing.inbox_erasure import redact_reader_events
 from membership.billing.models import (
     CheckoutSession,
@@ -32,7 +32,7 @@ from membership.billing.models import (
     Payment,
     Subscription,
 )
-from membership.billing.processor import stripe_errors
+from membership.billing.processor import processor_errors
 from membership.db import Base, utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
 from membership.extensions import db
@@ -85,16 +85,10 @@ def export(reader: Reader) -> ExportOut:
 def _erase_at_stripe(reader: Reader) -> None:
     if not reader.stripe_customer_id:
         return
-    client = stripe_client()
-    live = db.session.scalars(select(Subscription.stripe_subscription_id).where(
-        Subscription.reader_id == reader.id, Subscription.status.not_in(TERMINAL_SUBSCRIPTION_STATUSES)))
-    with stripe_errors():
-        for sub_id in live:
-            sub = client.v1.subscriptions.retrieve(sub_id)
-            if sub.status not in ("canceled", "incomplete_expired"):
-                client.v1.subscriptions.cancel(sub_id, params={"cancellation_details": {"comment": "erasure"}})
-        client.v1.customers.update(reader.stripe_customer_id, params={
-            "name": "", "email": "", "phone": "", "description": "", "metadata": {"erased": "true"}})
+    live = list(db.session.scalars(select(Subscription.stripe_subscription_id).where(
+        Subscription.reader_id == reader.id, Subscription.status.not_in(TERMINAL_SUBSCRIPTION_STATUSES))))
+    with processor_errors():
+        erase_customer(reader.stripe_customer_id, live)
 
 
 def erase(reader: Reader, actor: str = "reader") -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from membership.billing.events import RetryLater, StripeEvent, dispatch
 from membership.billing.gateway import stripe_client
+from membership.billing.gateway.reversals import refund_of
 from membership.billing.handlers import refunds as refund_handlers
 from membership.billing.models import Dispute, Donation, Payment, Refund
 from membership.enums import Stream
@@ -104,16 +105,16 @@ def test_refund_that_fails_moves_no_money(client: FlaskClient, stripe_sim: Any) 
 
 def test_refund_that_fails_after_success_is_re_reversed(client: FlaskClient, stripe_sim: Any) -> None:
     """The simulator fails refunds only from pending, so the later states are Stripe-shaped
-    dicts handed to the same per-refund sync the events use."""
+    dicts, read by the gateway's parser and handed to the same per-refund sync the events use."""
     _customer, payment = _member(client, 1500, stream=Stream.RECURRING_DONATION)
     txn = {"id": "txn_re_fake", "amount": -1500, "fee": 0, "net": -1500, "currency": "usd", "created": 1767225600}
     back = {"id": "txn_ref_fail", "amount": 1500, "fee": 0, "net": 1500, "currency": "usd", "created": 1767312000}
     refund = {"id": "re_fake_1", "amount": 1500, "currency": "usd", "status": "succeeded", "reason": None,
               "failure_reason": None, "balance_transaction": txn, "failure_balance_transaction": None}
-    refund_handlers._sync_one(payment, refund)
-    refund_handlers._sync_one(payment, refund)
-    refund_handlers._sync_one(payment, {**refund, "status": "failed", "failure_reason": "lost_or_stolen_card",
-                                        "failure_balance_transaction": back})
+    refund_handlers._sync_one(payment, refund_of(refund))
+    refund_handlers._sync_one(payment, refund_of(refund))
+    refund_handlers._sync_one(payment, refund_of({**refund, "status": "failed", "failure_reason": "lost_or_stolen_card",
+                                                  "failure_balance_transaction": back}))
     (out,) = journal("refund")
     (again,) = journal("refund_failure")
     assert lines_of(out) == {("stripe_clearing", "USD"): -1500, ("refunds", "USD"): 1500}

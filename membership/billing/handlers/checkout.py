@@ -7,13 +7,12 @@ failed/expired donations, and syncs the subscription a subscription-mode session
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from membership.billing.customers import resolve_reader
 from membership.billing.events import StripeEvent, handles
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.checkout import CheckoutSession as RemoteSession
+from membership.billing.gateway.checkout import fetch_checkout_session
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation
 from membership.billing.subscriptions import event_time, lock_object, sync_subscription
 from membership.extensions import db
@@ -21,10 +20,6 @@ from membership.identity.models import Reader
 from membership.mail.notices import record_notice
 
 FULFILLED = ("paid", "no_payment_required")
-
-
-def _fetch(session_id: str) -> dict[str, Any]:
-    return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict(recursive=True)
 
 
 def _local(session_id: str) -> CheckoutSession | None:
@@ -37,24 +32,23 @@ def _donation(session_id: str) -> Donation | None:
                              .with_for_update())
 
 
-def _link_reader(session: dict[str, Any], local: CheckoutSession | None) -> Reader:
+def _link_reader(session: RemoteSession, local: CheckoutSession | None) -> Reader:
     """Our row knows the reader; else the customer id / metadata / client_reference_id."""
-    metadata = dict(session.get("metadata") or {})
+    metadata = dict(session.metadata)
     if local is not None:
         metadata.setdefault("reader_id", str(local.reader_id))
-    elif session.get("client_reference_id"):
-        metadata.setdefault("reader_id", str(session["client_reference_id"]))
-    customer = session.get("customer")
-    return resolve_reader(customer if isinstance(customer, str) else None, metadata)
+    elif session.client_reference_id:
+        metadata.setdefault("reader_id", str(session.client_reference_id))
+    return resolve_reader(session.customer_id, metadata)
 
 
-def _load_linked(event: StripeEvent) -> tuple[dict[str, Any], CheckoutSession | None, Reader] | None:
+def _load_linked(event: StripeEvent) -> tuple[RemoteSession, CheckoutSession | None, Reader] | None:
     """Lock the session id, re-fetch it from Stripe, load our row and tie the reader
     to it (RetryLater when the reader is not known yet); None for an id-less event."""
     if not event.object_id:
         return None
     lock_object(event.object_id)
-    session = _fetch(event.object_id)
+    session = fetch_checkout_session(event.object_id)
     local = _local(event.object_id)
     return session, local, _link_reader(session, local)
 
@@ -65,16 +59,13 @@ def on_completed(event: StripeEvent) -> None:
     if loaded is None:
         return
     session, local, _reader = loaded
-    if session.get("payment_status") not in FULFILLED:
+    if session.payment_status not in FULFILLED:
         return  # async payment still processing: wait for async_payment_succeeded/failed
     if local is not None and local.status is not CheckoutStatus.COMPLETE:
         local.status = CheckoutStatus.COMPLETE
         local.completed_at = event_time(event)
-    subscription = session.get("subscription")
-    if isinstance(subscription, dict):
-        subscription = subscription.get("id")
-    if subscription:
-        sync_subscription(str(subscription), event)
+    if session.subscription_id:
+        sync_subscription(session.subscription_id, event)
 
 
 @handles("checkout.session.async_payment_failed")
@@ -88,13 +79,13 @@ def on_async_failed(event: StripeEvent) -> None:
     session, local, reader = loaded
     if local is not None and local.status is CheckoutStatus.OPEN:
         local.status = CheckoutStatus.FAILED
-    donation = _donation(str(session["id"]))
+    donation = _donation(session.id)
     if donation is not None and donation.status == "pending":
         donation.status = "failed"
     if reader.email:
-        record_notice("checkout_payment_failed", str(session["id"]), reader.email,
-                      {"amount_minor": int(session.get("amount_total") or 0),
-                       "currency": str(session.get("currency") or "usd"),
+        record_notice("checkout_payment_failed", session.id, reader.email,
+                      {"amount_minor": session.amount_total,
+                       "currency": (session.currency or "usd").lower(),
                        "checkout_session_id": local.id if local is not None else None,
                        "donation": donation is not None},
                       reader_id=reader.id)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from sqlalchemy import select
 
 from membership.billing.events import StripeEvent, handles
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.customers import fetch_customer
 from membership.extensions import db
 from membership.identity.models import Reader
 
@@ -31,16 +30,13 @@ def on_customer_updated(event: StripeEvent) -> None:
     reader = _reader(event.object_id)  # the row lock serialises writers of this reader
     if reader is None or reader.deleted_at is not None:
         return
-    try:
-        customer = stripe_client().v1.customers.retrieve(event.object_id)
-    except stripe.InvalidRequestError as exc:
-        if exc.code == "resource_missing":
-            return
-        raise
-    if getattr(customer, "deleted", False):
+    customer = fetch_customer(event.object_id)
+    if customer is None:
+        return
+    if customer.deleted:
         reader.stripe_customer_id = None
         return
-    email = (getattr(customer, "email", None) or "").strip().lower()
+    email = (customer.email or "").strip().lower()
     if not email or email == reader.email or "@" not in email:
         return
     taken = db.session.scalar(select(Reader.id).where(Reader.email == email, Reader.id != reader.id))

@@ -11,13 +11,13 @@ leave the same books. Lost means the withdrawal stands: nothing more to post.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from membership.billing.events import RetryLater, StripeEvent, handles
-from membership.billing.gateway import stripe_client
-from membership.billing.handlers.money_common import balance_transaction, lock, movement, payment_for_charge, plain, ts
+from membership.billing.gateway import reversals
+from membership.billing.gateway.balance import BalanceTransaction
+from membership.billing.handlers.money_common import lock, movement, payment_for_charge, ts
 from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Dispute, Payment
 from membership.extensions import db
@@ -36,39 +36,36 @@ def on_dispute_event(event: StripeEvent) -> None:
 
 def sync_dispute(dispute_id: str, seen_at: datetime | None = None) -> Dispute:
     lock(f"dispute:{dispute_id}")
-    dispute = plain(stripe_client().v1.disputes.retrieve(dispute_id))
-    charge = dispute.get("charge")
-    charge_id = charge.get("id") if isinstance(charge, dict) else charge
-    payment = payment_for_charge(charge_id)
+    dispute = reversals.fetch_dispute(dispute_id)
+    payment = payment_for_charge(dispute.charge_id)
     if payment is None:
-        raise RetryLater(f"no payment recorded yet for disputed charge {charge_id}")
-    txns = [t for ref in dispute.get("balance_transactions") or [] if (t := balance_transaction(ref))]
-    row = _upsert(payment, dispute, txns, seen_at)
-    for txn in txns:
-        post_reversal(payment, movement(txn), key=f"dispute:{txn['id']}",
-                      kind="dispute" if int(txn["amount"]) < 0 else "dispute_reversal",
+        raise RetryLater(f"no payment recorded yet for disputed charge {dispute.charge_id}")
+    row = _upsert(payment, dispute, seen_at)
+    for txn in dispute.txns:
+        post_reversal(payment, movement(txn), key=f"dispute:{txn.id}",
+                      kind="dispute" if txn.amount < 0 else "dispute_reversal",
                       contra=Account.CHARGEBACKS, fee_account=Account.DISPUTE_FEES)
     db.session.flush()
     return row
 
 
-def _upsert(payment: Payment, dispute: dict[str, Any], txns: list[dict[str, Any]],
-            seen_at: datetime | None) -> Dispute:
-    row = db.session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == dispute["id"]))
+def _upsert(payment: Payment, dispute: reversals.Dispute, seen_at: datetime | None) -> Dispute:
+    txns: list[BalanceTransaction] = dispute.txns
+    row = db.session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == dispute.id))
     if row is None:
-        row = Dispute(payment_id=payment.id, stripe_dispute_id=dispute["id"], amount_minor=int(dispute["amount"]),
-                      currency=str(dispute["currency"]).upper(), status=str(dispute["status"]))
+        row = Dispute(payment_id=payment.id, stripe_dispute_id=dispute.id, amount_minor=dispute.amount,
+                      currency=dispute.currency, status=dispute.status)
         db.session.add(row)
-        attribute_late_source(dispute["id"], payment.stream)
-    row.amount_minor = int(dispute["amount"])
-    row.status = str(dispute["status"])
-    row.reason = dispute.get("reason")
-    row.fee_minor = sum(int(t["fee"]) for t in txns)
-    withdrawn = [ts(t["created"]) for t in txns if int(t["amount"]) < 0]
-    reinstated = [ts(t["created"]) for t in txns if int(t["amount"]) > 0]
+        attribute_late_source(dispute.id, payment.stream)
+    row.amount_minor = dispute.amount
+    row.status = dispute.status
+    row.reason = dispute.reason
+    row.fee_minor = sum(t.fee for t in txns)
+    withdrawn = [ts(t.created) for t in txns if t.amount < 0]
+    reinstated = [ts(t.created) for t in txns if t.amount > 0]
     row.funds_withdrawn_at = min(withdrawn) if withdrawn else None
     row.funds_reinstated_at = min(reinstated) if reinstated else None
     if row.status in CLOSED and row.closed_at is None:
-        row.closed_at = seen_at or ts(dispute["created"])
+        row.closed_at = seen_at or ts(dispute.created)
     db.session.flush()
     return row

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from membership.billing import gifts
 from membership.billing.events import StripeEvent, handles
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.checkout import fetch_checkout_session
 from membership.billing.models import GiftMembership
 from membership.extensions import db
 
@@ -22,6 +22,6 @@ def on_gift_paid(event: StripeEvent) -> None:
                              .with_for_update())
     if gift is None or gift.status != "pending_payment":
         return
-    session = stripe_client().v1.checkout.sessions.retrieve(session_id)
-    if getattr(session, "payment_status", None) in ("paid", "no_payment_required"):
+    session = fetch_checkout_session(session_id)
+    if session.payment_status in ("paid", "no_payment_required"):
         gifts.fulfil(gift)

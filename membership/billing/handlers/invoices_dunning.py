@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from membership.billing.events import StripeEvent, handles
-from membership.billing.gateway import stripe_client
+from membership.billing.gateway.settlement import fetch_invoice
 from membership.billing.models import Subscription
 from membership.billing.subscriptions import find, sync_subscription
 from membership.enums import Interval
@@ -42,23 +42,22 @@ def _reader(sub: Subscription) -> Reader | None:
 def on_payment_failed(event: StripeEvent) -> None:
     if not event.object_id:
         return
-    invoice = stripe_client().v1.invoices.retrieve(event.object_id).to_dict(recursive=True)
-    stripe_sub = subscription_of(invoice)
-    if stripe_sub is None:
+    invoice = fetch_invoice(event.object_id)
+    if invoice.subscription_id is None:
         return  # a one-off invoice: no dunning here
-    sub = _local_subscription(stripe_sub, event)
-    if sub is None or invoice.get("status") == "paid":
+    sub = _local_subscription(invoice.subscription_id, event)
+    if sub is None or invoice.status == "paid":
         return  # paid since: no reason to alarm the reader
     reader = _reader(sub)
     if reader is None:
         return
-    attempts = int(invoice.get("attempt_count") or 0)
+    attempts = invoice.attempt_count
     context = {
-        "subscription_id": sub.id, "invoice_id": invoice["id"], "amount_minor": int(invoice.get("amount_due") or 0),
-        "currency": str(invoice.get("currency") or sub.currency).upper(), "attempt_count": attempts,
-        "next_payment_attempt": invoice.get("next_payment_attempt"),
+        "subscription_id": sub.id, "invoice_id": invoice.id, "amount_minor": invoice.amount_due,
+        "currency": (invoice.currency or sub.currency).upper(), "attempt_count": attempts,
+        "next_payment_attempt": invoice.next_payment_attempt,
     }
-    record_notice("payment_failed", f"{invoice['id']}:{attempts}", reader.email, context, reader_id=reader.id)
+    record_notice("payment_failed", f"{invoice.id}:{attempts}", reader.email, context, reader_id=reader.id)
 
 
 @handles("invoice.upcoming")

@@ -1,10 +1,11 @@
 """Settled charges -> `payments` rows, the charge's journal group and a receipt notice.
 
-invoice.paid (subscriptions): re-fetch the invoice, follow each paid invoice payment
-to its PaymentIntent's charge and balance transaction; one Payment per charge with
-gross/fee/net from the balance transaction, the service period from the invoice
-LINES (invoice.period_* is the previous period), the stream from the local
-subscription. One-time gifts: checkout.session.completed / async_payment_succeeded
+invoice.paid (subscriptions): one gateway call (`settlement.paid_invoice`) re-fetches
+the invoice with its lines and, per paid invoice payment, the succeeded charge and its
+balance transaction; the values are passed down from there, nothing is fetched again.
+One Payment per charge with gross/fee/net from the balance transaction, the service
+period from the invoice LINES (invoice.period_* is the previous period), the stream
+from the local subscription. One-time gifts: checkout.session.completed / async_payment_succeeded
 in mode=payment once payment_status is paid. We handle invoice.paid, never also
 invoice.payment_succeeded, so nothing is counted twice.
 """
@@ -16,14 +17,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from membership.billing.customers import resolve_reader
 from membership.billing.events import RetryLater, StripeEvent, handles
-from membership.billing.gateway import stripe_client
-from membership.billing.handlers.money_common import balance_transaction, list_all, lock, payment_for_charge, plain, ts
+from membership.billing.gateway import settlement
+from membership.billing.gateway.balance import BalanceTransaction
+from membership.billing.gateway.checkout import fetch_checkout_session
+from membership.billing.gateway.settlement import InvoiceLine, PaidInvoice, SettledCharge
+from membership.billing.handlers.money_common import lock, payment_for_charge, ts
 from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Donation, GiftMembership, Plan, Price, Subscription
 from membership.billing.models.money import Payment
@@ -38,11 +41,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Settled:
-    """What we learned about one settled charge, before it becomes a row."""
+    """One settled charge with its booked balance transaction, before it becomes a row."""
 
-    charge: dict[str, Any]
-    txn: dict[str, Any]
+    charge_id: str
+    created: int
     payment_intent_id: str | None
+    txn: BalanceTransaction
+
+
+def _booked(charge: SettledCharge) -> Settled:
+    """The charge once Stripe booked its money; until then the event waits."""
+    if charge.txn is None:
+        raise RetryLater(f"charge {charge.charge_id} has no balance transaction yet")
+    return Settled(charge.charge_id, charge.created, charge.payment_intent_id, charge.txn)
 
 
 @dataclass
@@ -65,15 +76,13 @@ def on_invoice_paid(event: StripeEvent) -> None:
 
 
 def record_invoice(invoice_id: str, event: StripeEvent | None = None) -> list[Payment]:
-    client = stripe_client()
-    invoice = plain(client.v1.invoices.retrieve(invoice_id))
-    if invoice.get("status") != "paid":
+    paid = settlement.paid_invoice(invoice_id)
+    if paid is None:
         return []  # re-fetched: not (or no longer) paid, nothing settled to record
-    lines = _lines(invoice)
-    ctx = _invoice_context(invoice, lines, event)
-    service = [ServiceLine(int(ln["amount"]), ts(ln["period"]["start"]), ts(ln["period"]["end"]))
-               for ln in lines if ln.get("period") and ln["period"].get("end")]
-    settled = [s for s in _invoice_charges(invoice_id) if s is not None]
+    ctx = _invoice_context(paid, event)
+    service = [ServiceLine(ln.amount, ts(ln.period_start), ts(ln.period_end))
+               for ln in paid.lines if ln.period_end]
+    settled = [_booked(c) for c in paid.charges]
     payments = [record(s, ctx, service) for s in settled]
     if ctx.subscription is not None and payments:
         first = min(p.paid_at for p in payments)
@@ -83,61 +92,22 @@ def record_invoice(invoice_id: str, event: StripeEvent | None = None) -> list[Pa
     return payments
 
 
-def _lines(invoice: dict[str, Any]) -> list[dict[str, Any]]:
-    lines = invoice.get("lines") or {}
-    if not lines.get("has_more"):
-        return list(lines.get("data") or [])
-    return list(list_all(stripe_client().v1.invoices.line_items.list(invoice["id"], params={"limit": 100})))
-
-
-def _invoice_charges(invoice_id: str) -> list[Settled | None]:
-    client = stripe_client()
-    found: list[Settled | None] = []
-    for ip in list_all(client.v1.invoice_payments.list(params={"invoice": invoice_id, "limit": 100})):
-        pay = ip.get("payment") or {}
-        if ip.get("status") != "paid":
-            continue
-        if pay.get("type") == "payment_intent" and pay.get("payment_intent"):
-            found.append(settled_from_intent(str(pay["payment_intent"])))
-        elif pay.get("type") == "charge" and pay.get("charge"):
-            charge = plain(client.v1.charges.retrieve(str(pay["charge"]), params={"expand": ["balance_transaction"]}))
-            found.append(_settled(charge, None))
-    return found
-
-
-def settled_from_intent(payment_intent_id: str) -> Settled | None:
-    pi = plain(stripe_client().v1.payment_intents.retrieve(
-        payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}))
-    charge = pi.get("latest_charge")
-    if not isinstance(charge, dict):
-        return None
-    return _settled(charge, payment_intent_id)
-
-
-def _settled(charge: dict[str, Any], payment_intent_id: str | None) -> Settled | None:
-    if charge.get("status") != "succeeded":
-        return None
-    txn = balance_transaction(charge.get("balance_transaction"))
-    if txn is None:
-        raise RetryLater(f"charge {charge['id']} has no balance transaction yet")
-    return Settled(charge, txn, payment_intent_id or charge.get("payment_intent"))
-
-
-def _invoice_context(invoice: dict[str, Any], lines: Sequence[dict[str, Any]], event: StripeEvent | None) -> Context:
-    sub_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+def _invoice_context(paid: PaidInvoice, event: StripeEvent | None) -> Context:
+    invoice, lines = paid.invoice, paid.lines
+    sub_id = invoice.subscription_id
     subscription = _local_subscription(sub_id, event) if sub_id else None
     prices = _local_prices(lines)
     if subscription is not None:
         reader = db.session.get(Reader, subscription.reader_id)
         stream = subscription.stream
     else:
-        reader = resolve_reader(invoice.get("customer"), invoice.get("metadata"))
+        reader = resolve_reader(invoice.customer_id, dict(invoice.metadata))
         stream = _plan_stream(prices) or Stream.OTHER
     assert reader is not None
-    benefit = sum(prices[p].benefit_value_minor * int(ln.get("quantity") or 1)
-                  for ln in lines if (p := _price_id(ln)) in prices)
-    return Context(reader=reader, stream=stream, subscription=subscription, invoice_id=invoice["id"],
-                   billing_reason=invoice.get("billing_reason"), benefit_minor=benefit)
+    benefit = sum(prices[ln.price_id].benefit_value_minor * ln.quantity
+                  for ln in lines if ln.price_id is not None and ln.price_id in prices)
+    return Context(reader=reader, stream=stream, subscription=subscription, invoice_id=invoice.id,
+                   billing_reason=invoice.billing_reason, benefit_minor=benefit)
 
 
 def _local_subscription(stripe_sub_id: str, event: StripeEvent | None) -> Subscription:
@@ -154,16 +124,8 @@ def _local_subscription(stripe_sub_id: str, event: StripeEvent | None) -> Subscr
     return local
 
 
-def _price_id(line: dict[str, Any]) -> str | None:
-    details = (line.get("pricing") or {}).get("price_details") or {}
-    price = details.get("price") or (line.get("price") or {})
-    if isinstance(price, dict):
-        return price.get("id")
-    return str(price) if price else None
-
-
-def _local_prices(lines: Sequence[dict[str, Any]]) -> dict[str, Price]:
-    ids = [p for ln in lines if (p := _price_id(ln))]
+def _local_prices(lines: Sequence[InvoiceLine]) -> dict[str, Price]:
+    ids = [ln.price_id for ln in lines if ln.price_id]
     if not ids:
         return {}
     rows = db.session.scalars(select(Price).where(Price.stripe_price_id.in_(ids))).all()
@@ -180,27 +142,27 @@ def _plan_stream(prices: dict[str, Price]) -> Stream | None:
 
 def record(settled: Settled, ctx: Context, service: Sequence[ServiceLine]) -> Payment:
     """Insert the charge's Payment once, post its journal group, record the receipt."""
-    charge, txn = settled.charge, settled.txn
-    lock(f"charge:{charge['id']}")
-    payment = payment_for_charge(charge["id"])
+    charge_id, txn = settled.charge_id, settled.txn
+    lock(f"charge:{charge_id}")
+    payment = payment_for_charge(charge_id)
     if payment is None:
         payment = Payment(
             reader_id=ctx.reader.id, subscription_id=ctx.subscription.id if ctx.subscription else None,
-            donation_id=ctx.donation_id, stripe_charge_id=charge["id"],
+            donation_id=ctx.donation_id, stripe_charge_id=charge_id,
             stripe_payment_intent_id=settled.payment_intent_id, stripe_invoice_id=ctx.invoice_id,
-            balance_transaction_id=txn["id"], stream=ctx.stream, billing_reason=ctx.billing_reason,
-            gross_minor=int(txn["amount"]), fee_minor=int(txn["fee"]), net_minor=int(txn["net"]),
-            currency=str(txn["currency"]).upper(), benefit_value_minor=ctx.benefit_minor,
+            balance_transaction_id=txn.id, stream=ctx.stream, billing_reason=ctx.billing_reason,
+            gross_minor=txn.amount, fee_minor=txn.fee, net_minor=txn.net,
+            currency=txn.currency, benefit_value_minor=ctx.benefit_minor,
             service_period_start=min((s.start for s in service), default=None),
             service_period_end=max((s.end for s in service), default=None),
-            paid_at=ts(charge["created"]),
+            paid_at=ts(settled.created),
         )
         db.session.add(payment)
         db.session.flush()
-        attribute_late_source(charge["id"], payment.stream)
+        attribute_late_source(charge_id, payment.stream)
     post_charge(payment, service)
     if ctx.reader.email:
-        record_notice("payment_receipt", charge["id"], ctx.reader.email, {"payment_id": payment.id},
+        record_notice("payment_receipt", charge_id, ctx.reader.email, {"payment_id": payment.id},
                       reader_id=ctx.reader.id)
     return payment
 
@@ -214,17 +176,18 @@ def on_checkout_paid(event: StripeEvent) -> None:
 
 
 def record_checkout(session_id: str) -> Payment | None:
-    session = plain(stripe_client().v1.checkout.sessions.retrieve(session_id))
-    if session.get("mode") != "payment" or session.get("payment_status") != "paid" or not session.get("payment_intent"):
+    session = fetch_checkout_session(session_id)
+    if session.mode != "payment" or session.payment_status != "paid" or not session.payment_intent_id:
         return None
-    ctx, gift = _checkout_context(session)
+    ctx, gift = _checkout_context(session_id)
     if ctx is None:
         log.info("paid checkout session is not a gift we offered", extra={"session": session_id})
         return None
-    settled = settled_from_intent(str(session["payment_intent"]))
-    if settled is None:
+    charge = settlement.settled_intent(session.payment_intent_id)
+    if charge is None:
         raise RetryLater(f"payment for session {session_id} has not settled yet")
-    service = gift_service_lines(gift, ts(settled.charge["created"])) if gift is not None else []
+    settled = _booked(charge)
+    service = gift_service_lines(gift, ts(settled.created)) if gift is not None else []
     payment = record(settled, ctx, service)
     if ctx.donation_id is not None:
         _mark_donation_paid(ctx.donation_id, payment)
@@ -242,13 +205,13 @@ def _mark_donation_paid(donation_id: int, payment: Payment) -> None:
     donation.stripe_payment_intent_id = donation.stripe_payment_intent_id or payment.stripe_payment_intent_id
 
 
-def _checkout_context(session: dict[str, Any]) -> tuple[Context | None, GiftMembership | None]:
-    donation = db.session.scalar(select(Donation).where(Donation.stripe_checkout_session_id == session["id"]))
+def _checkout_context(session_id: str) -> tuple[Context | None, GiftMembership | None]:
+    donation = db.session.scalar(select(Donation).where(Donation.stripe_checkout_session_id == session_id))
     if donation is not None:
         reader = db.session.get(Reader, donation.reader_id)
         assert reader is not None
         return Context(reader=reader, stream=Stream.ONE_TIME_DONATION, donation_id=donation.id), None
-    gift = db.session.scalar(select(GiftMembership).where(GiftMembership.stripe_checkout_session_id == session["id"]))
+    gift = db.session.scalar(select(GiftMembership).where(GiftMembership.stripe_checkout_session_id == session_id))
     if gift is not None:
         reader = db.session.get(Reader, gift.purchaser_reader_id)
         assert reader is not None

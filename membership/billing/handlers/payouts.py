@@ -11,13 +11,14 @@ stripe_clearing to bank, split by stream.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import select
 
 from membership.billing.events import StripeEvent, handles
-from membership.billing.gateway import stripe_client
-from membership.billing.handlers.money_common import list_all, lock, payment_for_charge, plain, ts
+from membership.billing.gateway import payouts as remote
+from membership.billing.gateway import reversals
+from membership.billing.gateway.balance import BalanceTransaction
+from membership.billing.handlers.money_common import lock, payment_for_charge, ts
 from membership.billing.models import Dispute, Payment, Payout, PayoutLine, Refund
 from membership.db import utcnow
 from membership.enums import Stream
@@ -36,50 +37,46 @@ def on_payout_event(event: StripeEvent) -> None:
 
 def sync_payout(payout_id: str) -> Payout:
     lock(f"payout:{payout_id}")
-    client = stripe_client()
-    payout = plain(client.v1.payouts.retrieve(payout_id))
+    payout = remote.fetch_payout(payout_id)
     row = _upsert(payout)
     if row.status == "failed":
         reverse_failed_payout(row)
     if row.status != "paid":
         return row
-    txns = list_all(client.v1.balance_transactions.list(params={"payout": payout_id, "limit": 100}))
-    lines = [_line(row, txn) for txn in txns if txn.get("type") != "payout" and txn.get("source") != payout_id]
+    lines = [_line(row, txn) for txn in remote.payout_transactions(payout_id)]
     _reconcile(row, lines)
     by_stream: dict[Stream | None, int] = defaultdict(int)
     for line in lines:
         by_stream[line.stream] += line.net_minor
-    post_payout(payout_id, row.amount_minor, row.currency, row.arrival_date or ts(payout["created"]), by_stream)
+    post_payout(payout_id, row.amount_minor, row.currency, row.arrival_date or ts(payout.created), by_stream)
     db.session.flush()
     return row
 
 
-def _upsert(payout: dict[str, Any]) -> Payout:
-    row = db.session.scalar(select(Payout).where(Payout.stripe_payout_id == payout["id"]))
+def _upsert(payout: remote.Payout) -> Payout:
+    row = db.session.scalar(select(Payout).where(Payout.stripe_payout_id == payout.id))
     if row is None:
-        row = Payout(stripe_payout_id=payout["id"], amount_minor=int(payout["amount"]),
-                     currency=str(payout["currency"]).upper(), status=str(payout["status"]))
+        row = Payout(stripe_payout_id=payout.id, amount_minor=payout.amount, currency=payout.currency,
+                     status=payout.status)
         db.session.add(row)
-    row.amount_minor = int(payout["amount"])
-    row.status = str(payout["status"])
-    row.arrival_date = ts(payout["arrival_date"]) if payout.get("arrival_date") else None
+    row.amount_minor = payout.amount
+    row.status = payout.status
+    row.arrival_date = ts(payout.arrival_date) if payout.arrival_date else None
     db.session.flush()
     return row
 
 
-def _line(payout: Payout, txn: dict[str, Any]) -> PayoutLine:
-    source = txn.get("source")
-    source_id = source.get("id") if isinstance(source, dict) else source
-    stream = stream_of_source(source_id)  # before the new row exists: lookups autoflush
-    line = db.session.scalar(select(PayoutLine).where(PayoutLine.balance_transaction_id == txn["id"]))
+def _line(payout: Payout, txn: BalanceTransaction) -> PayoutLine:
+    stream = stream_of_source(txn.source_id)  # before the new row exists: lookups autoflush
+    line = db.session.scalar(select(PayoutLine).where(PayoutLine.balance_transaction_id == txn.id))
     if line is None:
-        line = PayoutLine(payout_id=payout.id, balance_transaction_id=txn["id"])
+        line = PayoutLine(payout_id=payout.id, balance_transaction_id=txn.id)
         db.session.add(line)
-    line.type = str(txn["type"])
-    line.reporting_category = str(txn.get("reporting_category") or txn["type"])
-    line.source_id = source_id
-    line.amount_minor, line.fee_minor, line.net_minor = int(txn["amount"]), int(txn["fee"]), int(txn["net"])
-    line.currency = str(txn["currency"]).upper()
+    line.type = txn.type
+    line.reporting_category = txn.reporting_category
+    line.source_id = txn.source_id
+    line.amount_minor, line.fee_minor, line.net_minor = txn.amount, txn.fee, txn.net
+    line.currency = txn.currency
     if line.stream is None and stream is not None:
         _attribute(line, stream)
     return line
@@ -124,18 +121,13 @@ def _payment_of_source(source_id: str | None) -> Payment | None:
         refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == source_id))
         if refund is not None:
             return db.session.get(Payment, refund.payment_id)
-        return payment_for_charge(_charge_of(stripe_client().v1.refunds.retrieve(source_id)))
+        return payment_for_charge(reversals.charge_of_refund(source_id))
     if source_id.startswith(("du_", "dp_")):
         dispute = db.session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == source_id))
         if dispute is not None:
             return db.session.get(Payment, dispute.payment_id)
-        return payment_for_charge(_charge_of(stripe_client().v1.disputes.retrieve(source_id)))
+        return payment_for_charge(reversals.charge_of_dispute(source_id))
     return None
-
-
-def _charge_of(obj: Any) -> str | None:
-    charge = plain(obj).get("charge")
-    return str(charge.get("id") if isinstance(charge, dict) else charge) if charge else None
 
 
 def _reconcile(payout: Payout, lines: list[PayoutLine]) -> None:

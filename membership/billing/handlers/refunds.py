@@ -15,20 +15,13 @@ refunds against the re-fetched charge's `amount_refunded` and log any difference
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select
 
 from membership.billing.events import RetryLater, StripeEvent, handles
-from membership.billing.gateway import stripe_client
-from membership.billing.handlers.money_common import (
-    balance_transaction,
-    list_all,
-    lock,
-    movement,
-    payment_for_charge,
-    plain,
-)
+from membership.billing.gateway import reversals
+from membership.billing.gateway.balance import BalanceTransaction
+from membership.billing.handlers.money_common import lock, movement, payment_for_charge
 from membership.billing.handlers.payouts import attribute_late_source
 from membership.billing.models import Payment, Refund
 from membership.db import utcnow
@@ -57,40 +50,37 @@ def sync_refunds(charge_id: str) -> list[Refund]:
     payment = payment_for_charge(charge_id)
     if payment is None:
         raise RetryLater(f"no payment recorded yet for charge {charge_id}")
-    client = stripe_client()
-    rows = [_sync_one(payment, refund)
-            for refund in list_all(client.v1.refunds.list(params={"charge": charge_id, "limit": 100}))]
-    charge = plain(client.v1.charges.retrieve(charge_id))
+    remote = reversals.charge_refunds(charge_id)
+    rows = [_sync_one(payment, refund) for refund in remote.refunds]
     succeeded = sum(r.amount_minor for r in rows if r.status == "succeeded")
     pending = sum(r.amount_minor for r in rows if r.status == "pending")
-    if succeeded + pending != int(charge.get("amount_refunded") or 0):
+    if succeeded + pending != remote.amount_refunded:
         log.warning("refunds do not add up to the charge's amount_refunded",
-                    extra={"charge": charge_id, "ours": succeeded + pending, "stripe": charge.get("amount_refunded")})
+                    extra={"charge": charge_id, "ours": succeeded + pending, "stripe": remote.amount_refunded})
     db.session.flush()
     return rows
 
 
-def _sync_one(payment: Payment, refund: dict[str, Any]) -> Refund:
-    row = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund["id"]))
+def _sync_one(payment: Payment, refund: reversals.Refund) -> Refund:
+    row = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == refund.id))
     if row is None:
-        row = Refund(payment_id=payment.id, stripe_refund_id=refund["id"], amount_minor=int(refund["amount"]),
-                     currency=str(refund["currency"]).upper(), status=str(refund["status"]))
+        row = Refund(payment_id=payment.id, stripe_refund_id=refund.id, amount_minor=refund.amount,
+                     currency=refund.currency, status=refund.status)
         db.session.add(row)
-        attribute_late_source(refund["id"], payment.stream)
-    txn = balance_transaction(refund.get("balance_transaction"))
-    row.status = str(refund["status"])
-    row.amount_minor = int(refund["amount"])
-    row.reason = refund.get("reason")
-    row.failure_reason = refund.get("failure_reason")
-    row.balance_transaction_id = txn["id"] if txn else None
+        attribute_late_source(refund.id, payment.stream)
+    txn = refund.txn
+    row.status = refund.status
+    row.amount_minor = refund.amount
+    row.reason = refund.reason
+    row.failure_reason = refund.failure_reason
+    row.balance_transaction_id = txn.id if txn else None
     db.session.flush()
-    booked = find(_key(refund["id"])) is not None
+    booked = find(_key(refund.id)) is not None
     if row.status == "succeeded" and txn is not None and not booked:
-        _post(payment, movement(txn), _key(refund["id"]), "refund")
+        _post(payment, movement(txn), _key(refund.id), "refund")
     elif row.status in _UNDONE and booked:
-        failure = balance_transaction(refund.get("failure_balance_transaction"))
-        back = movement(failure) if failure else _mirror(txn, refund)
-        _post(payment, back, _key(refund["id"], failed=True), "refund_failure")
+        back = movement(refund.failure_txn) if refund.failure_txn else _mirror(txn, refund)
+        _post(payment, back, _key(refund.id, failed=True), "refund_failure")
     return row
 
 
@@ -102,11 +92,10 @@ def _post(payment: Payment, money: Movement, key: str, kind: str) -> None:
     post_reversal(payment, money, key=key, kind=kind, contra=Account.REFUNDS, fee_account=Account.PROCESSOR_FEES)
 
 
-def _mirror(txn: dict[str, Any] | None, refund: dict[str, Any]) -> Movement:
+def _mirror(txn: BalanceTransaction | None, refund: reversals.Refund) -> Movement:
     """No failure balance transaction shown: undo exactly what the refund's booked."""
     if txn is None:
-        amount = int(refund["amount"])
-        return Movement(f"{refund['id']}:failure", amount, 0, amount, str(refund["currency"]).upper(), utcnow())
+        return Movement(f"{refund.id}:failure", refund.amount, 0, refund.amount, refund.currency, utcnow())
     base = movement(txn)
     return Movement(f"{base.id}:failure", -base.amount_minor, -base.fee_minor, -base.net_minor, base.currency,
                     base.created_at)

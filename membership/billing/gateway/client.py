@@ -1,5 +1,7 @@
-"""The one door to Stripe. Everything that talks to Stripe gets its client here, so
-tests and the embedded default swap the address (STRIPE_API_BASE), never the code path.
+"""The Stripe client every gateway function uses. Tests and the embedded default swap
+the address (STRIPE_API_BASE), never the code path.
+
+Only the gateway calls it; tests also use it to arrange state in the simulator.
 """
 
 from __future__ import annotations

@@ -1,0 +1,84 @@
+"""Subscriptions: read the current state, and the reader's self-service changes.
+
+`fetch_subscription` returns the whole object as a plain dict because the sync
+writes most of its fields and compares it, field for field, with the event's
+snapshot (which has the same shape). The changes are named for what they mean;
+the caller re-syncs afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from membership.billing.gateway.client import stripe_client
+from membership.billing.gateway.errors import NotFound, translated, translating
+from membership.billing.gateway.shapes import metadata
+from membership.money import stripe_currency
+
+
+@dataclass(frozen=True)
+class FirstItem:
+    """The subscription's (single) item and the subscription's metadata."""
+
+    item_id: str
+    metadata: dict[str, str]
+
+
+def fetch_subscription(subscription_id: str) -> dict[str, Any] | None:
+    """The subscription now (discounts expanded: MRR is net of them); None when gone."""
+    try:
+        with translated():
+            sub = stripe_client().v1.subscriptions.retrieve(
+                subscription_id, params={"expand": ["discounts.source.coupon"]})
+    except NotFound:
+        return None
+    return dict(sub.to_dict(recursive=True))
+
+
+@translating
+def first_item(subscription_id: str) -> FirstItem:
+    data = stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict(recursive=True)
+    return FirstItem(str(data["items"]["data"][0]["id"]), metadata(data))
+
+
+@translating
+def cancel_at_period_end(subscription_id: str, feedback: str | None, comment: str | None) -> None:
+    """Schedule the end of the subscription at its period's end, with the reader's reason."""
+    details: dict[str, Any] = {"comment": comment or ""}
+    if feedback:
+        details["feedback"] = feedback
+    params: dict[str, Any] = {"cancel_at_period_end": True, "cancellation_details": details}
+    stripe_client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
+
+
+@translating
+def keep_renewing(subscription_id: str) -> None:
+    """Undo a scheduled cancellation."""
+    stripe_client().v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": False})
+
+
+@translating
+def switch_price(subscription_id: str, item_id: str, price_id: str, *, invoice_now: bool,
+                 metadata: dict[str, str], idempotency_key: str) -> None:
+    """Move the item to another Price: prorated and charged at once (`invoice_now`), or
+    from the next renewal without credit."""
+    params: dict[str, Any] = {
+        "items": [{"id": item_id, "price": price_id}],
+        "proration_behavior": "always_invoice" if invoice_now else "none",
+        "metadata": metadata}
+    stripe_client().v1.subscriptions.update(subscription_id, params=params,  # type: ignore[arg-type]
+                                            options={"idempotency_key": idempotency_key})
+
+
+@translating
+def set_amount(subscription_id: str, item_id: str, *, currency: str, product_id: str, unit_amount: int,
+               interval: str, metadata: dict[str, str]) -> None:
+    """Bill a pay-what-you-want item a new amount (inline price) from the next renewal."""
+    params: dict[str, Any] = {
+        "items": [{"id": item_id, "price_data": {
+            "currency": stripe_currency(currency), "product": product_id, "unit_amount": unit_amount,
+            "recurring": {"interval": interval}}}],
+        "proration_behavior": "none",
+        "metadata": metadata}
+    stripe_client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
