@@ -16,9 +16,11 @@ def _guard() -> None:
     require_reader()
 
 
-register_security(READER, {"type": "apiKey", "in": "cookie", "name": "session",
-                           "description": "Session cookie; unsafe methods also need the X-CSRF-Token header."},
-                  _guard)
+def declare_reader_security() -> None:
+    """Declare the scheme with the API registry (from identity's `register.py`, at start-up)."""
+    register_security(READER, {"type": "apiKey", "in": "cookie", "name": "session",
+                               "description": "Session cookie; unsafe methods also need the X-CSRF-Token header."},
+                      _guard)
 
 
 def me() -> Reader:

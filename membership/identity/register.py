@@ -8,4 +8,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from membership.identity import guard, mail_hooks  # noqa: F401  (they declare themselves)
+    from membership.identity import mail_hooks  # noqa: F401  (its kinds and checks register with mail)
+    from membership.identity.guard import declare_reader_security
+
+    declare_reader_security()
