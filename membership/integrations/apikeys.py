@@ -23,6 +23,7 @@ from membership.extensions import db
 from membership.integrations.models import ApiKey
 from membership.integrations.scopes import check_scopes
 from membership.staff.models import AuditLog
+from membership.unit_of_work import checkpoint
 
 KEY_PREFIX = "mk_"
 TOUCH_EVERY = timedelta(minutes=1)
@@ -91,5 +92,5 @@ def check_key(key: str) -> KeyCheck:
         db.session.execute(update(ApiKey).where(
             ApiKey.id == row.id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - TOUCH_EVERY),
         ).values(last_used_at=now))
-        db.session.commit()
+        checkpoint()  # before the operation's own unit of work: a refused request still dates the key's use
     return KeyCheck(row.id, tuple(row.scopes))

@@ -13,10 +13,10 @@ import click
 from flask import Blueprint
 
 from membership.errors import DomainError
-from membership.extensions import db
 from membership.integrations import apikeys, endpoints, tokens
 from membership.integrations.outbox import EVENT_TYPES
 from membership.integrations.scopes import SCOPES
+from membership.unit_of_work import unit_of_work
 
 T = TypeVar("T")
 ACTOR = "cli"
@@ -27,12 +27,10 @@ hooks_bp = Blueprint("webhooks_out_cli", __name__, cli_group="webhooks-out")
 def _run(action: Callable[[], T]) -> T:
     """Run and commit, or roll back and print the refusal as one line."""
     try:
-        result = action()
+        with unit_of_work():
+            return action()
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException(exc.detail) from None
-    db.session.commit()
-    return result
 
 
 @keys_bp.cli.command("create")

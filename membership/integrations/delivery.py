@@ -34,6 +34,7 @@ from membership.integrations.sealing import unseal
 from membership.integrations.signing import headers
 from membership.queue import enqueue_after_commit
 from membership.staff.models import AuditLog
+from membership.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 SCHEDULE = (5, 15, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)  # seconds; the last repeats
@@ -68,7 +69,7 @@ def deliver_line(endpoint_id: int, reader_id: int, limit: int = LINE_BATCH) -> l
             break
     else:
         enqueue_after_commit(DELIVER_TASK, endpoint_id, reader_id)  # a long line: continue in a fresh task
-        db.session.commit()
+        checkpoint()
     return outcomes
 
 
@@ -94,7 +95,7 @@ def deliver_head(endpoint_id: int, reader_id: int) -> Outcome:
         db.session.rollback()
         return Outcome.WAITING
     outcome = _attempt(endpoint, row)
-    db.session.commit()
+    checkpoint()  # one transaction per try: the head's lock is held over the POST, released here
     return outcome
 
 
