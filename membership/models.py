@@ -6,11 +6,13 @@ from membership.integrations import models as integration_models
 from membership.ledger import models as ledger_models
 from membership.mail import models as mail_models
 from membership.newsletters import models as newsletter_models
+from membership.readers.importing import models as import_models
 from membership.reports import rollup_models as report_rollup_models
 from membership.staff import models as staff_models
 
 __all__ = [
     "billing_models",
+    "import_models",
     "integration_models",
     "ledger_models",
     "mail_models",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, intpk, optional_timestamp, str_enum, timestamp
@@ -28,6 +28,25 @@ class Reader(Base):
     email_verified_at: Mapped[optional_timestamp]
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     deleted_at: Mapped[optional_timestamp]
+    # Staff-only remarks about the reader (a member import's "note"); erased with the reader.
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class ReaderLabel(Base):
+    """A free-text tag on a reader ("VIP", "print subscriber"), kept from an import or
+    set by staff, so a campaign can target everyone with one label (Segment.LABEL).
+
+    A row per (reader, label) rather than an array column: the segment is then one
+    indexed EXISTS on PostgreSQL and SQLite alike.
+    """
+
+    __tablename__ = "reader_labels"
+    __table_args__ = (UniqueConstraint("reader_id", "label"), Index("ix_reader_labels_label", "label"))
+
+    id: Mapped[intpk]
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"))
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[timestamp]
 
 
 class ConsentKind(StrEnum):

@@ -44,13 +44,17 @@ def get_campaign(campaign_id: int) -> Campaign:
 def create_campaign(
     newsletter_id: int, subject: str, body_html: str, body_text: str = "",
     segment: Segment = Segment.ALL_CONFIRMED, segment_plan_id: int | None = None,
+    segment_label: str | None = None,
 ) -> Campaign:
     if db.session.get(Newsletter, newsletter_id) is None:
         raise NotFound(f"newsletter {newsletter_id} not found")
     if segment == Segment.TIER and segment_plan_id is None:
         raise InvalidInput("the tier segment needs segment_plan_id")
+    if segment == Segment.LABEL and not segment_label:
+        raise InvalidInput("the label segment needs segment_label")
     campaign = Campaign(newsletter_id=newsletter_id, subject=subject, body_html=body_html, body_text=body_text,
-                        segment=segment, segment_plan_id=segment_plan_id if segment == Segment.TIER else None)
+                        segment=segment, segment_plan_id=segment_plan_id if segment == Segment.TIER else None,
+                        segment_label=segment_label if segment == Segment.LABEL else None)
     db.session.add(campaign)
     db.session.flush()
     return campaign

@@ -49,7 +49,8 @@ def _dialect() -> str:
 
 def create_deliveries(campaign: Campaign) -> int:
     """Every recipient's row in one statement; re-running adds nobody twice."""
-    rows = recipients(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id).add_columns(
+    rows = recipients(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id,
+                      campaign.segment_label).add_columns(
         literal(campaign.id), literal(D.PENDING.value), literal(0)
     )
     insert = pg_insert if _dialect() == "postgresql" else sqlite_insert

@@ -59,6 +59,7 @@ class Segment(StrEnum):
     DONORS = "donors"
     FREE_READERS = "free_readers"
     TIER = "tier"
+    LABEL = "label"  # readers carrying `segment_label` (identity.ReaderLabel)
 
 
 class Campaign(Base):
@@ -71,6 +72,7 @@ class Campaign(Base):
     body_text: Mapped[str] = mapped_column(Text, default="")
     segment: Mapped[Segment] = mapped_column(str_enum(Segment), default=Segment.ALL_CONFIRMED)
     segment_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    segment_label: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[CampaignStatus] = mapped_column(
         str_enum(CampaignStatus), default=CampaignStatus.DRAFT
     )

@@ -44,6 +44,7 @@ class CampaignIn(ApiModel):
     body_text: str = Field(default="", max_length=1_000_000)
     segment: Segment = Segment.ALL_CONFIRMED
     segment_plan_id: RowId | None = None
+    segment_label: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class ScheduleIn(ApiModel):
@@ -87,6 +88,7 @@ class CampaignOut(BaseModel):
     subject: str
     segment: Segment
     segment_plan_id: int | None
+    segment_label: str | None = None
     status: CampaignStatus
     scheduled_at: IsoDateTime | None
     started_at: IsoDateTime | None

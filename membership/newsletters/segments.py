@@ -18,7 +18,7 @@ from membership.billing.models import Payment
 from membership.db import utcnow
 from membership.enums import Stream
 from membership.errors import InvalidInput
-from membership.identity.models import Reader
+from membership.identity.models import Reader, ReaderLabel
 from membership.mail.models import Suppression
 from membership.newsletters.models import NewsletterSubscription, OptInStatus, Segment
 
@@ -29,7 +29,8 @@ def _donor() -> ColumnElement[bool]:
     return exists().where(Payment.reader_id == Reader.id, Payment.stream.in_(DONATION_STREAMS))
 
 
-def segment_filter(segment: Segment, plan_id: int | None, now: datetime | None = None) -> ColumnElement[bool]:
+def segment_filter(segment: Segment, plan_id: int | None, now: datetime | None = None,
+                   label: str | None = None) -> ColumnElement[bool]:
     now = now or utcnow()
     if segment == Segment.ALL_CONFIRMED:
         return true()
@@ -43,10 +44,15 @@ def segment_filter(segment: Segment, plan_id: int | None, now: datetime | None =
         if plan_id is None:
             raise InvalidInput("the tier segment needs segment_plan_id")
         return paying_member(Reader.id, now, plan_id)
+    if segment == Segment.LABEL:
+        if not label:
+            raise InvalidInput("the label segment needs segment_label")
+        return exists().where(ReaderLabel.reader_id == Reader.id, ReaderLabel.label == label)
     raise InvalidInput(f"unknown segment {segment}")
 
 
-def recipients(newsletter_id: int, segment: Segment, plan_id: int | None = None) -> Select[int, str]:
+def recipients(newsletter_id: int, segment: Segment, plan_id: int | None = None,
+               label: str | None = None) -> Select[int, str]:
     """SELECT reader_id, email for a campaign: confirmed, not erased, not suppressed, in the segment."""
     return (
         select(Reader.id, Reader.email)
@@ -56,6 +62,6 @@ def recipients(newsletter_id: int, segment: Segment, plan_id: int | None = None)
             NewsletterSubscription.status == OptInStatus.CONFIRMED,
             Reader.deleted_at.is_(None),
             ~exists().where(Suppression.email == Reader.email),
-            segment_filter(segment, plan_id),
+            segment_filter(segment, plan_id, label=label),
         )
     )

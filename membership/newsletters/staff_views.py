@@ -42,7 +42,7 @@ TAG = "staff"
 def _campaign_out(campaign: Campaign) -> CampaignOut:
     return CampaignOut(
         id=campaign.id, newsletter_id=campaign.newsletter_id, subject=campaign.subject, segment=campaign.segment,
-        segment_plan_id=campaign.segment_plan_id, status=campaign.status, scheduled_at=campaign.scheduled_at,
+        segment_plan_id=campaign.segment_plan_id, segment_label=campaign.segment_label, status=campaign.status, scheduled_at=campaign.scheduled_at,
         started_at=campaign.started_at, finished_at=campaign.finished_at,
         deliveries=DeliveryCountsOut.model_validate(status_counts(campaign.id)),
     )
@@ -79,7 +79,7 @@ def create_campaign(body: CampaignIn) -> CampaignOut:
             and db.session.get(Plan, body.segment_plan_id) is None:
         raise NotFound(f"plan {body.segment_plan_id} not found")
     campaign = campaigns.create_campaign(body.newsletter_id, body.subject, body.body_html, body.body_text,
-                                         body.segment, body.segment_plan_id)
+                                         body.segment, body.segment_plan_id, body.segment_label)
     return _flushed(campaign)
 
 

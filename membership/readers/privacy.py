@@ -36,7 +36,7 @@ from membership.billing.processor import processor_errors
 from membership.db import Base, utcnow
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES
 from membership.extensions import db
-from membership.identity.models import Consent, LoginToken, Reader, ReaderSession
+from membership.identity.models import Consent, LoginToken, Reader, ReaderLabel, ReaderSession
 from membership.mail.models import BounceEvent, Notice
 from membership.newsletters.models import Delivery, NewsletterSubscription
 from membership.staff.models import AuditLog
@@ -96,7 +96,8 @@ def erase(reader: Reader, actor: str = "reader") -> None:
     _erase_at_stripe(reader)
     rid, now, old_email = reader.id, utcnow(), reader.email
     erased_email = f"erased-{rid}@invalid"
-    reader.email, reader.name, reader.deleted_at = erased_email, "", now
+    reader.email, reader.name, reader.note, reader.deleted_at = erased_email, "", "", now
+    db.session.execute(delete(ReaderLabel).where(ReaderLabel.reader_id == rid))
     _erase_mail_traces(rid, old_email, erased_email)
     redact_reader_events(reader.stripe_customer_id, old_email, erased_email)
     db.session.execute(delete(ReaderSession).where(ReaderSession.reader_id == rid))

@@ -7,8 +7,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from membership.readers.importing.cli import bp as import_cli_bp
     from membership.readers.pages import bp as pages_bp
     from membership.readers.views import bp as api_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(import_cli_bp)
