@@ -61,6 +61,11 @@ def after_staff_request(response: Response) -> Response:
     return response
 
 
+def _text(value: str) -> str:
+    """PostgreSQL text and JSON cannot hold NUL: a request carrying one is still audited."""
+    return value.replace("\x00", "\ufffd")
+
+
 def _entry(caller: Caller, response: Response, export: bool) -> AuditLog:
     """action: the operation id (as in /api/openapi.json); target: the path's resource id
     when it has one, else the path."""
@@ -69,10 +74,10 @@ def _entry(caller: Caller, response: Response, export: bool) -> AuditLog:
         key, value = next(iter(view_args.items()))
         target_type, target_id = key.removesuffix("_id"), str(value)
     else:
-        target_type, target_id = "path", request.path[:255]
-    details: dict[str, Any] = {"method": request.method, "path": request.path[:500], "status": response.status_code}
+        target_type, target_id = "path", _text(request.path[:255])
+    details: dict[str, Any] = {"method": request.method, "path": _text(request.path[:500]), "status": response.status_code}
     if request.args:
-        details["query"] = {k: v[:200] for k, v in request.args.items()}
+        details["query"] = {_text(k): _text(v[:200]) for k, v in request.args.items()}
     if export:
         details["export"] = True
         if "X-Report" in response.headers:

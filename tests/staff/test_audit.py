@@ -86,3 +86,16 @@ def test_the_audit_operation_is_documented(client: Any, db_session: Any) -> None
     assert op["security"] == [{"staff.audit.read": []}]
     assert {"200", "401", "403", "422"} <= set(op["responses"])
     assert {p["name"] for p in op["parameters"]} == {"actor", "action", "since", "before_id", "limit"}
+
+
+def test_a_query_with_a_nul_character_is_audited_not_a_500(client: Any) -> None:
+    from sqlalchemy import select
+
+    from membership.extensions import db
+    from membership.staff.models import AuditLog
+
+    res = client.get("/api/staff/reports/cash-summary?start=2026-01-01&end=2026-02-01&format=csv&x=a%00b",
+                     headers=bearer(StaffRole.FINANCE))
+    assert res.status_code < 500
+    entry = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+    assert entry is not None and entry.details["query"]["x"] == "a\ufffdb"
