@@ -9,13 +9,9 @@ current SECRET_KEY seals, SECRET_KEY_FALLBACKS still open.
 
 from __future__ import annotations
 
-import base64
-from functools import lru_cache
+from cryptography.fernet import InvalidToken, MultiFernet
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from membership.sealing import sealer
 
 _LABEL = b"membership integrations: sealed secrets v1"
 
@@ -24,20 +20,8 @@ class SealedUnreadable(ValueError):
     """No configured SECRET_KEY opens the value (the old key was dropped too early)."""
 
 
-def _derive(secret_key: str) -> Fernet:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(raw))
-
-
-@lru_cache(maxsize=8)
-def _cipher(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([_derive(k) for k in keys])
-
-
 def _current() -> MultiFernet:
-    config = current_app.config
-    fallbacks = tuple(str(k) for k in config.get("SECRET_KEY_FALLBACKS") or ())
-    return _cipher((str(config["SECRET_KEY"]), *fallbacks))
+    return sealer(_LABEL)
 
 
 def seal(value: bytes) -> str:

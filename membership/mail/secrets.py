@@ -21,15 +21,12 @@ read as they are.
 
 from __future__ import annotations
 
-import base64
 import json
-from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from cryptography.fernet import InvalidToken, MultiFernet
+
+from membership.sealing import sealer
 
 SECRET_KEYS = ("link", "code")
 PREFIX = "sealed:v1:"
@@ -40,21 +37,9 @@ class SecretUnreadable(ValueError):
     """A sealed value no configured key opens: the row fails instead of mailing garbage."""
 
 
-def _derive(secret_key: str) -> Fernet:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(raw))
-
-
-@lru_cache(maxsize=8)
-def _cipher(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([_derive(k) for k in keys])
-
-
 def cipher() -> MultiFernet:
     """The current key first (it seals), then Flask's SECRET_KEY_FALLBACKS (they only open)."""
-    config = current_app.config
-    fallbacks = tuple(str(k) for k in config.get("SECRET_KEY_FALLBACKS") or ())
-    return _cipher((str(config["SECRET_KEY"]), *fallbacks))
+    return sealer(_LABEL)
 
 
 def seal(context: dict[str, Any]) -> dict[str, Any]:
