@@ -45,11 +45,12 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from membership.billing.models import Payment, Subscription, SubscriptionEvent
 from membership.enums import Interval, MrrMovement, Stream
 from membership.extensions import db
+from membership.reports import churn_rollup
 from membership.reports.periods import day_start, without_jit
 
 CHURN_NAME, COHORTS_NAME, VERSION = "churn", "cohorts", 1
@@ -157,18 +158,39 @@ class _Months:
     def index(self, column: Any) -> Any:
         return case(*[(column < b, k - 1) for k, b in enumerate(self.bounds)], else_=self.count)
 
+    def slot(self, month: date) -> int:
+        """A month's slot in the per-month lists: 0 before the first month, k + 1 for month k."""
+        return 0 if month < self.days[0] else self.days.index(month) + 1
+
+    def zeros(self) -> list[int]:
+        return [0] * (self.count + 1)
+
     @property
     def last(self) -> datetime:
         return self.bounds[-1]
 
 
-def _stream_events(stream: Stream, months: _Months, *extra: Any) -> Any:
-    """The stream's movements up to the report's end, with the columns flips need."""
+def _stream_events(stream: Stream, months: _Months, *extra: Any, since: datetime | None = None) -> Any:
+    """The stream's movements up to the report's end, with the columns flips need; with
+    `since`, only of the readers with a movement from then on (only they can flip then;
+    the roll-up holds everything before, churn_rollup.py), over their whole history."""
     e = SubscriptionEvent
     query = select(e.id, e.reader_id, e.subscription_id, e.currency, e.occurred_at, e.mrr_delta_minor, *extra)
     if extra:
         query = query.join(Subscription, Subscription.id == e.subscription_id)
+    if since is not None:
+        query = query.where(e.reader_id.in_(_movers(stream, months, since)))
     return query.where(e.stream == stream, e.occurred_at < months.last)
+
+
+def _movers(stream: Stream, months: _Months, since: datetime) -> Any:
+    e = SubscriptionEvent
+    return select(e.reader_id).where(e.stream == stream, e.occurred_at >= since, e.occurred_at < months.last)
+
+
+def _since(flips: Any, since: datetime | None) -> Any:
+    """Flips from `since` on (all of them without it)."""
+    return flips if since is None else select(flips).where(flips.c.occurred_at >= since).subquery()
 
 
 def _flips(events: Any, unit: tuple[str, ...], holder: tuple[str, ...]) -> Any:
@@ -198,18 +220,30 @@ def _flips(events: Any, unit: tuple[str, ...], holder: tuple[str, ...]) -> Any:
     return select(flips).where(flips.c.flip != 0).subquery()
 
 
-def _reader_flips(stream: Stream, months: _Months) -> Any:
-    return _flips(_stream_events(stream, months), ("reader_id", "currency"), ("reader_id",))
+def _reader_flips(stream: Stream, months: _Months, since: datetime | None = None) -> Any:
+    return _since(_flips(_stream_events(stream, months, since=since), ("reader_id", "currency"), ("reader_id",)),
+                  since)
 
 
-def _held_at_bounds(flips: Any, months: _Months, *keys: Any) -> dict[Any, list[int]]:
-    """Per key: holders positive at each boundary (cumulative sums of flips by month)."""
+def _plan_flips(stream: Stream, months: _Months, since: datetime | None = None) -> Any:
+    return _since(_flips(_stream_events(stream, months, Subscription.interval, since=since),
+                         ("reader_id", "subscription_id"), ("reader_id", "interval")), since)
+
+
+def flip_slots(flips: Any, months: _Months, *keys: Any) -> dict[Any, list[int]]:
+    """Per key: the holders' flips summed per slot (before the first month, then each month)."""
     k = months.index(flips.c.occurred_at).label("k")  # grouped by its label: PostgreSQL binds differ
     rows = db.session.execute(select(*keys, k, func.sum(flips.c.flip)).group_by(*keys, k))
-    per_month: dict[Any, list[int]] = defaultdict(lambda: [0] * (months.count + 1))
+    per_month: dict[Any, list[int]] = defaultdict(months.zeros)
     for *key, month, total in rows:
         per_month[tuple(key)][month + 1] += int(total)
-    return {key: _cumulative(values) for key, values in per_month.items()}
+    return per_month
+
+
+def _add(into: list[int], slots: list[int]) -> list[int]:
+    for i, v in enumerate(slots):
+        into[i] += v
+    return into
 
 
 def _cumulative(values: list[int]) -> list[int]:
@@ -223,11 +257,20 @@ def _cumulative(values: list[int]) -> list[int]:
 def churn(stream: Stream, start: date, end: date) -> Churn:
     without_jit()
     months = _Months(start, end)
-    paying, churned = _paying_and_churned(stream, months)
-    plan_flips = _flips(_stream_events(stream, months, Subscription.interval), ("reader_id", "subscription_id"),
-                        ("reader_id", "interval"))
-    plan_paying = _held_at_bounds(plan_flips, months, plan_flips.c.interval)
-    revenue = _revenue(stream, months)
+    rolled = churn_rollup.split(stream, months.days)
+    since = rolled.since
+    moved, churned = ((months.zeros(), {}) if rolled.all else _paying_and_churned(stream, months, since))
+    paying = _cumulative(_add(moved, rolled.flips(months)))
+    for key, n in rolled.churned(months).items():
+        churned[key] = churned.get(key, 0) + n
+    plan_slots: dict[Any, list[int]] = defaultdict(months.zeros)
+    if not rolled.all:
+        plan = _plan_flips(stream, months, since)
+        plan_slots.update(flip_slots(plan, months, plan.c.interval))
+    for plan_key, slots in rolled.plan_flips(months).items():
+        _add(plan_slots[plan_key], slots)
+    plan_paying = {key: _cumulative(slots) for key, slots in plan_slots.items()}
+    revenue = _revenue(stream, months, rolled)
     renewals = _renewals(stream, months)
     out = []
     for k, day in enumerate(months.days[:-1]):
@@ -242,49 +285,57 @@ def churn(stream: Stream, start: date, end: date) -> Churn:
     return Churn(stream, start, end, out)
 
 
-def _paying_and_churned(stream: Stream, months: _Months) -> tuple[list[int], dict[tuple[int, MrrMovement, Interval], int]]:
-    """One pass over the reader flips: paying readers at every boundary, and logo churn
-    per (month, kind, plan). A reader's flips within a month sum to -1 exactly when they
-    were paying at its start and not at its end; they churned if they also had a churn
-    movement in it, classified by their last one."""
-    flips = _reader_flips(stream, months)
+def _paying_and_churned(stream: Stream, months: _Months, since: datetime | None = None
+                        ) -> tuple[list[int], dict[tuple[int, MrrMovement, Interval], int]]:
+    """One pass over the reader flips: their sum per slot (the paying readers' changes),
+    and logo churn per (month, kind, plan). A reader's flips within a month sum to -1
+    exactly when they were paying at its start and not at its end; they churned if they
+    also had a churn movement in it, classified by their last one. With `since`: only
+    the flips and churn movements from then on."""
+    flips = _reader_flips(stream, months, since)
     k = months.index(flips.c.occurred_at).label("k")
     net = select(flips.c.reader_id, k, func.sum(flips.c.flip).label("net")).group_by(flips.c.reader_id, k).subquery()
-    last = _last_churns(stream, months)
+    last = _last_churns(stream, months, since)
     lost = func.sum(case((and_(net.c.net < 0, last.c.kind.is_not(None)), 1), else_=0))
     rows = db.session.execute(
         select(net.c.k, last.c.kind, last.c.interval, func.sum(net.c.net), lost)
         .outerjoin(last, and_(last.c.reader_id == net.c.reader_id, last.c.k == net.c.k))
         .group_by(net.c.k, last.c.kind, last.c.interval))
-    moved, churned = [0] * (months.count + 1), {}
+    moved, churned = months.zeros(), {}
     for month, kind, plan, total, n in rows:
         moved[month + 1] += int(total)
         if n:
             churned[(month, kind, plan)] = int(n)
-    return _cumulative(moved), churned
+    return moved, churned
 
 
-def _last_churns(stream: Stream, months: _Months) -> Any:
+def _last_churns(stream: Stream, months: _Months, since: datetime | None = None) -> Any:
     """Each reader's last churn movement per month, with its subscription's interval."""
     e = SubscriptionEvent
     k = months.index(e.occurred_at)
+    lower = months.bounds[0] if since is None else max(months.bounds[0], since)
     order = func.row_number().over(partition_by=(e.reader_id, k), order_by=(e.occurred_at.desc(), e.id.desc()))
     moves = (select(e.reader_id, k.label("k"), e.kind, Subscription.interval, order.label("nth"))
              .join(Subscription, Subscription.id == e.subscription_id)
-             .where(e.stream == stream, e.kind.in_(CHURN_KINDS), e.occurred_at >= months.bounds[0],
+             .where(e.stream == stream, e.kind.in_(CHURN_KINDS), e.occurred_at >= lower,
                     e.occurred_at < months.last)).subquery()
     return select(moves).where(moves.c.nth == 1).subquery()
 
 
-def _revenue(stream: Stream, months: _Months) -> list[list[RevenueChurn]]:
-    """Per month, per currency: MRR at the start and the revenue-churn movements."""
+def _revenue(stream: Stream, months: _Months, rolled: churn_rollup.Split) -> list[list[RevenueChurn]]:
+    """Per month, per currency: MRR at the start and the revenue-churn movements (the
+    roll-up's months summed with the live ones')."""
     e = SubscriptionEvent
     k = months.index(e.occurred_at).label("k")
-    rows = db.session.execute(select(k, e.currency, e.kind, func.sum(e.mrr_delta_minor))
-                              .where(e.stream == stream, e.occurred_at < months.last).group_by(k, e.currency, e.kind))
+    since = [] if rolled.since is None else [e.occurred_at >= rolled.since]
+    live: Any = [] if rolled.all else db.session.execute(
+        select(k, e.currency, e.kind, func.sum(e.mrr_delta_minor))
+        .where(e.stream == stream, e.occurred_at < months.last, *since).group_by(k, e.currency, e.kind))
     moved: dict[str, list[dict[str, int]]] = defaultdict(lambda: [defaultdict(int) for _ in range(months.count + 1)])
-    for month, currency, kind, total in rows:
-        moved[currency][month + 1][kind.value] += int(total)
+    for month, currency, kind, total in live:
+        moved[currency][month + 1][MrrMovement(kind).value] += int(total)
+    for slot, currency, kind, total in rolled.moved(months):
+        moved[currency][slot][kind] += total
     out: list[list[RevenueChurn]] = [[] for _ in range(months.count)]
     for currency in sorted(moved):
         held = _cumulative([sum(m.values()) for m in moved[currency]])
@@ -332,35 +383,63 @@ def _renewals(stream: Stream, months: _Months) -> dict[int, Renewals]:
 def cohorts(stream: Stream, start: date, end: date) -> Cohorts:
     without_jit()
     months = _Months(start, end)
-    e = SubscriptionEvent
-    first = (select(e.reader_id, months.index(func.min(e.occurred_at)).label("cohort"))
-             .where(e.stream == stream, e.mrr_delta_minor > 0, e.occurred_at < months.last)
-             .group_by(e.reader_id)).subquery()
-    members = select(first).where(first.c.cohort >= 0).subquery()
-    sizes = {int(c): int(n) for c, n in db.session.execute(
-        select(members.c.cohort, func.count()).group_by(members.c.cohort))}
-    flips = _reader_flips(stream, months)
-    joined = flips.join(members, members.c.reader_id == flips.c.reader_id)
-    cohort_flips = select(flips.c.occurred_at, flips.c.flip, members.c.cohort).select_from(joined).subquery()
-    retained = _held_at_bounds(cohort_flips, months, cohort_flips.c.cohort)
-    mrr = _cohort_mrr(stream, months, members)
+    rolled = churn_rollup.split(stream, months.days)
+    sizes: dict[int, int] = defaultdict(int, rolled.joined(months))
+    retained: dict[int, list[int]] = defaultdict(months.zeros)
+    mrr: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(months.zeros))
+    if not rolled.all:
+        members = _members(stream, months, rolled.since)
+        for c, n in db.session.execute(select(members.c.cohort, func.count()).where(
+                *_joined_since(members, rolled.since)).group_by(members.c.cohort)):
+            sizes[int(c)] += int(n)
+        flips = _reader_flips(stream, months, rolled.since)
+        joined = flips.join(members, members.c.reader_id == flips.c.reader_id)
+        cohort_flips = select(flips.c.occurred_at, flips.c.flip, members.c.cohort).select_from(joined).subquery()
+        for (c,), slots in flip_slots(cohort_flips, months, cohort_flips.c.cohort).items():
+            _add(retained[c], slots)
+        for (c, currency), slots in _cohort_mrr(stream, months, members, rolled.since).items():
+            _add(mrr[c][currency], slots)
+    for c, slots in rolled.cohort_flips(months).items():
+        _add(retained[c], slots)
+    for (c, currency), slots in rolled.cohort_mrr(months).items():
+        _add(mrr[c][currency], slots)
     return Cohorts(stream, start, end, [
-        _cohort(months, c, sizes.get(c, 0), retained.get((c,), [0] * (months.count + 1)), mrr.get(c, {}))
-        for c in range(months.count)])
+        _cohort(months, c, sizes.get(c, 0), _cumulative(retained[c]),
+                {cur: _cumulative(v) for cur, v in mrr[c].items()}) for c in range(months.count)])
 
 
-def _cohort_mrr(stream: Stream, months: _Months, members: Any) -> dict[int, dict[str, list[int]]]:
-    """Per cohort and currency: the cohort's MRR at each boundary."""
+def _members(stream: Stream, months: _Months, since: datetime | None) -> Any:
+    """Readers whose first positive movement in the stream (their cohort) falls in the
+    report's months, with it; with `since`, only of the readers who moved from then on."""
+    e = SubscriptionEvent
+    movers = [] if since is None else [e.reader_id.in_(_movers(stream, months, since))]
+    first = (select(e.reader_id, months.index(func.min(e.occurred_at)).label("cohort"),
+                    func.min(e.occurred_at).label("first_at"))
+             .where(e.stream == stream, e.mrr_delta_minor > 0, e.occurred_at < months.last, *movers)
+             .group_by(e.reader_id)).subquery()
+    return select(first).where(first.c.cohort >= 0).subquery()
+
+
+def _joined_since(members: Any, since: datetime | None) -> list[Any]:
+    """Cohorts the roll-up does not hold: those that started from `since` on."""
+    return [] if since is None else [members.c.first_at >= since]
+
+
+def _cohort_mrr(stream: Stream, months: _Months, members: Any, since: datetime | None
+                ) -> dict[tuple[int, str], list[int]]:
+    """Per cohort and currency: the members' movements per slot (with `since`: those
+    from then on, and all of a cohort that started from then on; the roll-up has the rest)."""
     e = SubscriptionEvent
     k = months.index(e.occurred_at).label("k")
+    live = [] if since is None else [or_(e.occurred_at >= since, members.c.first_at >= since)]
     rows = db.session.execute(select(members.c.cohort, e.currency, k, func.sum(e.mrr_delta_minor))
                               .join(members, members.c.reader_id == e.reader_id)
-                              .where(e.stream == stream, e.occurred_at < months.last)
+                              .where(e.stream == stream, e.occurred_at < months.last, *live)
                               .group_by(members.c.cohort, e.currency, k))
-    moved: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * (months.count + 1)))
+    moved: dict[tuple[int, str], list[int]] = defaultdict(months.zeros)
     for cohort, currency, month, total in rows:
-        moved[cohort][currency][month + 1] += int(total)
-    return {c: {cur: _cumulative(v) for cur, v in per.items()} for c, per in moved.items()}
+        moved[(int(cohort), currency)][month + 1] += int(total)
+    return moved
 
 
 def _cohort(months: _Months, c: int, size: int, paying: list[int], mrr: dict[str, list[int]]) -> Cohort:

@@ -32,8 +32,11 @@ from membership.ledger.models import JournalTransaction
 from membership.reports.rollup_models import ReportDirty, ReportRollup
 from membership.unit_of_work import checkpoint
 
-JOURNAL, SCHEDULES = "journal", "schedules"
-SOURCES = (JOURNAL, SCHEDULES)
+JOURNAL, SCHEDULES, MRR = "journal", "schedules", "mrr"
+SOURCES = (JOURNAL, SCHEDULES, MRR)
+# A change in one month of these changes every later month too (a reader's paying state
+# carries forward): they roll, and are read, as a prefix (churn_rollup.py).
+CASCADING = frozenset({MRR})
 LOCK_KEY = 0x2E90_11F0  # pg advisory lock: one roll-up at a time
 
 
@@ -91,6 +94,23 @@ def current_before(source: str, end: date) -> set[date]:
         ReportRollup.source == source, ReportRollup.month < end)))
 
 
+def frontier(source: str) -> date | None:
+    """For a CASCADING source: the first month a report must compute live (unrolled,
+    marked or open), walking from the source's first month; None when that is the
+    first month itself (nothing to read from the roll-up) or on SQLite."""
+    if not enabled():
+        return None
+    first = _first_month(source)
+    if first is None:
+        return None
+    rolled = set(db.session.scalars(select(ReportRollup.month).where(
+        ReportRollup.source == source, ReportRollup.month >= first)))
+    dirty, closed, month = dirty_months(source), open_month(), first
+    while month < closed and month in rolled and month not in dirty:
+        month = next_month(month)
+    return month if month > first else None
+
+
 def runs(months: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive months as [first, after-last) ranges, oldest first."""
     out: list[tuple[date, date]] = []
@@ -116,6 +136,8 @@ def roll_up(months: list[date] | None = None) -> dict[str, list[date]]:
         marks = _marks(source)
         targets = {m for m in months if m < closed} if months is not None else _unrolled(source, closed)
         targets |= {m for _id, m in marks if m < closed}
+        if source in CASCADING and targets:  # every closed month from the earliest one touched
+            targets = set(month_firsts(min(targets), closed))
         ordered = sorted(targets)
         if ordered:
             rollup_build.BUILDERS[source](ordered)
@@ -148,6 +170,11 @@ def _unrolled(source: str, closed: date) -> set[date]:
 def _first_month(source: str) -> date | None:
     if source == JOURNAL:
         return db.session.scalar(select(func.min(JournalTransaction.period)))
+    if source == MRR:
+        from membership.billing.models import SubscriptionEvent
+
+        moved = db.session.scalar(select(func.min(SubscriptionEvent.occurred_at)))
+        return month_of(moved) if moved is not None else None
     from membership.billing.models import Payment
     from membership.ledger.models import RevenueSchedule
 

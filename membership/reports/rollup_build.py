@@ -11,7 +11,8 @@ from sqlalchemy import delete, insert, select
 from membership.extensions import db
 from membership.ledger.models import JournalTransaction
 from membership.reports import cash, deferred
-from membership.reports.rollup import JOURNAL, SCHEDULES, runs
+from membership.reports.churn_rollup_build import build_mrr
+from membership.reports.rollup import JOURNAL, MRR, SCHEDULES, runs
 from membership.reports.rollup_models import (
     ReportCashCell,
     ReportCashPayer,
@@ -66,4 +67,5 @@ def build_schedules(months: list[date]) -> None:
             db.session.execute(insert(ReportWaterfallCell), cells)
 
 
-BUILDERS: dict[str, Callable[[list[date]], None]] = {JOURNAL: build_journal, SCHEDULES: build_schedules}
+BUILDERS: dict[str, Callable[[list[date]], None]] = {JOURNAL: build_journal, SCHEDULES: build_schedules,
+                                                    MRR: build_mrr}

@@ -131,3 +131,21 @@ class ReportWaterfallPending(Base):
 
     schedule_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     billing_month: Mapped[date] = mapped_column(Date)
+
+
+class ReportMrrCell(Base):
+    """One rolled month of MRR movements for churn and cohorts (churn_rollup.py says
+    what each `measure` holds); the columns a measure does not key on are NULL."""
+
+    __tablename__ = "report_mrr_cells"
+    __table_args__ = (Index("ix_report_mrr_cells_stream_month", "stream", "month"),)
+
+    id: Mapped[intpk]
+    stream: Mapped[str] = mapped_column(STREAM)
+    month: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(16))
+    cohort: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    interval: Mapped[str | None] = mapped_column(String(16))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    value: Mapped[int] = mapped_column(BigInteger)
