@@ -23,6 +23,7 @@ from membership.billing.models import Plan, Price
 from membership.billing.processor import processor_errors
 from membership.enums import Interval
 from membership.extensions import db
+from membership.unit_of_work import unit_of_work
 
 bp = Blueprint("catalog", __name__, cli_group="catalog")
 
@@ -88,6 +89,6 @@ def sync_command() -> None:
     """Create missing Stripe products and prices for the catalogue (idempotent)."""
     import click
 
-    report = sync_catalog()
-    db.session.commit()
+    with unit_of_work():
+        report = sync_catalog()
     click.echo(f"catalog synced: {report.products} products, {report.prices} prices created")

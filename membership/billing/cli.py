@@ -21,6 +21,7 @@ from membership.billing.gateway.listing import events_since
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.extensions import db
 from membership.queue import enqueue
+from membership.unit_of_work import unit_of_work
 
 bp = Blueprint("stripe_cli", __name__, cli_group="stripe")
 
@@ -49,8 +50,8 @@ def replay(event_ids: tuple[str, ...], failed: bool, dead: bool, to_queue: bool)
     if not (event_ids or failed or dead):
         raise click.UsageError("name events, or pass --failed and/or --dead")
     ids = _chosen_ids(event_ids, failed, dead)
-    processing.reset_for_replay(ids)
-    db.session.commit()
+    with unit_of_work():
+        processing.reset_for_replay(ids)
     for row_id in ids:
         if to_queue:
             ok = enqueue(inbox.PROCESS_TASK, row_id)
@@ -82,11 +83,11 @@ def backfill(since: str, undelivered_only: bool, inline: bool) -> None:
     events = events_since(_parse_since(since), undelivered_only)
     events.sort(key=lambda e: (int(e.get("created") or 0), e["id"]))
     new_ids: list[int] = []
-    for payload in events:
-        accepted = inbox.store(db.session.connection(), payload, json.dumps(payload).encode())
-        if accepted.webhook_event_id is not None:
-            new_ids.append(accepted.webhook_event_id)
-    db.session.commit()
+    with unit_of_work():
+        for payload in events:
+            accepted = inbox.store(db.session.connection(), payload, json.dumps(payload).encode())
+            if accepted.webhook_event_id is not None:
+                new_ids.append(accepted.webhook_event_id)
     for row_id in new_ids:
         if inline:
             processing.process(row_id)

@@ -28,6 +28,7 @@ from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Interval, Stream, S
 from membership.extensions import db
 from membership.identity.models import Reader
 from membership.mail.notices import record_notice
+from membership.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 _DUNNING = (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
@@ -214,7 +215,7 @@ def resync_all(limit: int = 10_000) -> int:
     for stripe_id in ids:
         try:
             sync_subscription(stripe_id)
-            db.session.commit()
+            checkpoint()  # one transaction per subscription: one failure keeps the others
             synced += 1
         except Exception:  # one bad subscription must not stop the nightly run
             db.session.rollback()
