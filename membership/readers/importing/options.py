@@ -28,7 +28,7 @@ def newsletter_ids(slugs: tuple[str, ...]) -> tuple[int, ...]:
     if not slugs:
         return tuple(db.session.scalars(select(Newsletter.id).where(Newsletter.active.is_(True))
                                         .order_by(Newsletter.id)))
-    found = dict(db.session.execute(select(Newsletter.slug, Newsletter.id).where(Newsletter.slug.in_(slugs))).tuples())
+    found = dict(db.session.execute(select(Newsletter.slug, Newsletter.id).where(Newsletter.slug.in_(slugs))).all())
     missing = [s for s in slugs if s not in found]
     if missing:
         raise OptionError(f"no newsletter {', '.join(missing)}")
