@@ -27,7 +27,7 @@ from membership.billing.models import Payment, Refund, Subscription
 from membership.enums import Stream, SubscriptionStatus
 from membership.identity.models import Reader
 from membership.integrations.entitlements import tier_of_subscription
-from membership.integrations.outbox import emit
+from membership.integrations.outbox import emit, forget_endpoints
 from membership.newsletters.models import Newsletter, NewsletterSubscription, OptInStatus
 
 Fact = tuple[str, int, dict[str, Any]]
@@ -154,6 +154,11 @@ def _emit(session: Session, flush_context: Any) -> None:
 
 def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_FACTS, None)
+    forget_endpoints(session)
+
+
+def _transaction_over(session: Session) -> None:
+    forget_endpoints(session)
 
 
 def _keep_old_value(target: Any, value: Any, old: Any, initiator: Any) -> Any:
@@ -170,7 +175,8 @@ def install() -> None:
     The tracked attributes get active history: setting one on a row whose values were
     expired by a commit loads the old value first, so "was" is known (a status set
     after a commit would otherwise look like it came from nothing)."""
-    for name, fn in (("after_flush", _collect), ("after_flush_postexec", _emit), ("after_rollback", _forget)):
+    for name, fn in (("after_flush", _collect), ("after_flush_postexec", _emit), ("after_rollback", _forget),
+                     ("after_commit", _transaction_over)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
     for attribute in _TRACKED:

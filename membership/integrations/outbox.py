@@ -39,13 +39,30 @@ def check_types(types: list[str]) -> list[str]:
     return sorted(set(types))
 
 
+_ENDPOINTS = "membership.integrations.enabled_endpoints"
+
+
+def enabled_endpoints(session: Session) -> list[OutboundEndpoint]:
+    """The enabled endpoints, read once per transaction: the webhook worker and the
+    senders flush many facts per transaction, and most outlets have no endpoint at all.
+    Forgotten at commit and rollback (capture.py), so a change is seen by the next one."""
+    cached = session.info.get(_ENDPOINTS)
+    if cached is None:
+        cached = session.info[_ENDPOINTS] = list(
+            session.scalars(select(OutboundEndpoint).where(OutboundEndpoint.disabled_at.is_(None))))
+    return list(cached)
+
+
+def forget_endpoints(session: Session) -> None:
+    session.info.pop(_ENDPOINTS, None)
+
+
 def emit(session: Session, type_: str, reader_id: int, data: dict[str, Any]) -> OutboundEvent | None:
     """Record one event for every enabled endpoint subscribed to `type_` (None when no
     endpoint wants it: nothing to deliver, nothing kept). Adds rows; the caller's flush
     or commit writes them."""
     assert type_ in EVENT_TYPES, type_
-    endpoints = [e for e in session.scalars(select(OutboundEndpoint).where(OutboundEndpoint.disabled_at.is_(None)))
-                 if type_ in e.event_types]
+    endpoints = [e for e in enabled_endpoints(session) if type_ in e.event_types]
     if not endpoints:
         return None
     now = utcnow()
