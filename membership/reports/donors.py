@@ -45,14 +45,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Numeric, Subquery, and_, case, cast, func, or_, select
+from sqlalchemy import Numeric, Select, Subquery, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from membership.billing.giving import statement_totals, tax_statement
 from membership.billing.models import Dispute, Payment, Refund
 from membership.enums import Stream
 from membership.extensions import db
-from membership.reports.periods import day_start
+from membership.reports.periods import day_start, without_jit
 
 NAME, VERSION = "donors", 1
 STATEMENTS_NAME = "donor-statements"
@@ -103,10 +103,14 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 def donors(start: date, end: date) -> DonorReport:
     previous_start, _ = previous_period(start, end)
     start_at, end_at = day_start(start), day_start(end)
-    gifts = _gifts(end_at)
-    counts = _donor_counts(gifts, day_start(previous_start), start_at)
-    amounts = _amounts(gifts, start_at)
-    medians = median_by_currency(gifts.c.currency, gifts.c.amount, gifts.c.paid_at >= start_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        without_jit()
+        counts, amounts, medians = _one_pass(_gifts(end_at).cte("gifts"), day_start(previous_start), start_at)
+    else:
+        gifts = _gifts(end_at).subquery()
+        counts = _donor_counts(gifts, day_start(previous_start), start_at)
+        amounts = _amounts(gifts, start_at)
+        medians = median_by_currency(gifts.c.currency, gifts.c.amount, gifts.c.paid_at >= start_at)
     for_profit = current_app.config["SETTINGS"].fiscal_status == "for_profit"
     currencies = [_currency_row(c, counts[c], amounts.get(c, (0, 0, 0, 0)), medians.get(c), for_profit)
                   for c in sorted(counts)]
@@ -127,7 +131,7 @@ def _lost() -> Subquery:
     return _sum_per_payment(Dispute.amount_minor, Dispute.payment_id, Dispute.status == "lost")
 
 
-def _gifts(before: datetime) -> Subquery:
+def _gifts(before: datetime) -> Select[Any]:
     """Every gift (see the definition) paid before `before`, with its amount and capped benefit."""
     refunded, lost = _refunded(), _lost()
     amount = Payment.gross_minor - func.coalesce(refunded.c.amount, 0)
@@ -138,17 +142,21 @@ def _gifts(before: datetime) -> Subquery:
             .outerjoin(refunded, refunded.c.payment_id == Payment.id)
             .outerjoin(lost, lost.c.payment_id == Payment.id)
             .where(Payment.stream.in_(DONATION_STREAMS), Payment.reader_id.is_not(None), Payment.paid_at < before,
-                   amount > 0, lost.c.amount.is_(None))
-            .subquery())
+                   amount > 0, lost.c.amount.is_(None)))
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _donor_counts(gifts: Subquery, previous_at: datetime, start_at: datetime) -> dict[str, tuple[int, ...]]:
-    """Per currency: (donors, new, retained, reactivated, lapsed, previous donors), one
-    GROUP BY reader for the flags and one GROUP BY currency to count them."""
+def _donor_counts(gifts: Any, previous_at: datetime, start_at: datetime) -> dict[str, tuple[int, ...]]:
+    """Per currency: (donors, new, retained, reactivated, lapsed, previous donors)."""
+    return {row[0]: tuple(int(v or 0) for v in row[1:])
+            for row in db.session.execute(_counts_query(gifts, previous_at, start_at))}
+
+
+def _counts_query(gifts: Any, previous_at: datetime, start_at: datetime) -> Select[Any]:
+    """One GROUP BY reader for the flags and one GROUP BY currency to count them."""
     g = gifts.c
     readers = (select(g.currency, g.reader_id,
                       func.max(_flag(g.paid_at >= start_at)).label("now"),
@@ -158,19 +166,51 @@ def _donor_counts(gifts: Subquery, previous_at: datetime, start_at: datetime) ->
     r = readers.c
     now, prev, earlier = r.now == 1, r.prev == 1, r.earlier == 1
     figures = [now, and_(now, ~prev, ~earlier), and_(now, prev), and_(now, ~prev, earlier), and_(~now, prev), prev]
-    query = (select(r.currency, *(func.sum(_flag(f)) for f in figures))
-             .where(or_(now, prev)).group_by(r.currency))
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in db.session.execute(query)}
+    return (select(r.currency, *(func.sum(_flag(f)) for f in figures))
+            .where(or_(now, prev)).group_by(r.currency))
 
 
-def _amounts(gifts: Subquery, start_at: datetime) -> dict[str, tuple[int, int, int, int]]:
+def _amounts(gifts: Any, start_at: datetime) -> dict[str, tuple[int, int, int, int]]:
     """Per currency: (gifts, amount, recurring amount, benefit) of the period."""
+    return {c: (int(n), int(total or 0), int(rec or 0), int(ben or 0))
+            for c, n, total, rec, ben in db.session.execute(_amounts_query(gifts, start_at))}
+
+
+def _amounts_query(gifts: Any, start_at: datetime) -> Select[Any]:
     g = gifts.c
     recurring = case((g.stream == Stream.RECURRING_DONATION, g.amount), else_=0)
-    query = (select(g.currency, func.count(), func.sum(g.amount), func.sum(recurring), func.sum(g.benefit))
-             .where(g.paid_at >= start_at).group_by(g.currency))
-    return {c: (int(n), int(total or 0), int(rec or 0), int(ben or 0))
-            for c, n, total, rec, ben in db.session.execute(query)}
+    return (select(g.currency, func.count(), func.sum(g.amount), func.sum(recurring), func.sum(g.benefit))
+            .where(g.paid_at >= start_at).group_by(g.currency))
+
+
+def _one_pass(gifts: Any, previous_at: datetime, start_at: datetime) -> tuple[
+        dict[str, tuple[int, ...]], dict[str, tuple[int, int, int, int]], dict[str, Decimal]]:
+    """PostgreSQL: the counts, amounts and medians in one statement over one CTE of the
+    gifts, so the gifts (refunds and disputes joined to every donation payment before
+    the end: ~150k rows over three years at 100k readers) are found once, not three
+    times. Rows are tagged by part and padded to one shape; the numbers are the three
+    queries' own."""
+    g = gifts.c
+    counts = _counts_query(gifts, previous_at, start_at).subquery()
+    amounts = _amounts_query(gifts, start_at).subquery()
+    middle = (select(g.currency, cast(func.percentile_cont(0.5).within_group(g.amount), Numeric).label("m"))
+              .where(g.paid_at >= start_at).group_by(g.currency)).subquery()
+    none = cast(null(), Numeric).label("m")
+    zero = [literal(0)] * 2
+    parts = union_all(
+        select(literal("counts").label("part"), *counts.c, none),
+        select(literal("amounts"), *amounts.c, *zero, none),
+        select(literal("median"), middle.c.currency, *([literal(0)] * 6), middle.c.m))
+    out_counts, out_amounts, medians = {}, {}, {}
+    for part, currency, *values, m in db.session.execute(parts):
+        if part == "counts":
+            out_counts[currency] = tuple(int(v or 0) for v in values)
+        elif part == "amounts":
+            n, total, rec, ben = values[:4]
+            out_amounts[currency] = (int(n), int(total or 0), int(rec or 0), int(ben or 0))
+        else:
+            medians[currency] = Decimal(m)
+    return out_counts, out_amounts, medians
 
 
 def median_by_currency(currency: Any, value: Any, condition: ColumnElement[bool]) -> dict[str, Decimal]:
