@@ -88,7 +88,6 @@ class CampaignOut(BaseModel):
     subject: str
     segment: Segment
     segment_plan_id: int | None
-    segment_label: str | None = None
     status: CampaignStatus
     scheduled_at: IsoDateTime | None
     started_at: IsoDateTime | None

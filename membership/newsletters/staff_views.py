@@ -42,7 +42,7 @@ TAG = "staff"
 def _campaign_out(campaign: Campaign) -> CampaignOut:
     return CampaignOut(
         id=campaign.id, newsletter_id=campaign.newsletter_id, subject=campaign.subject, segment=campaign.segment,
-        segment_plan_id=campaign.segment_plan_id, segment_label=campaign.segment_label, status=campaign.status, scheduled_at=campaign.scheduled_at,
+        segment_plan_id=campaign.segment_plan_id, status=campaign.status, scheduled_at=campaign.scheduled_at,
         started_at=campaign.started_at, finished_at=campaign.finished_at,
         deliveries=DeliveryCountsOut.model_validate(status_counts(campaign.id)),
     )
