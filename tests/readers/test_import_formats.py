@@ -101,3 +101,25 @@ def test_a_windows_spreadsheet_file_is_read_with_a_warning() -> None:
     assert parsed.records[0].name == "Zoë" and parsed.warnings
     bom = "\ufeffEmail Address,First Name\nzoe@example.org,Zoë\n".encode()
     assert parse_bytes(bom, MAILCHIMP, {}).records[0].email == "zoe@example.org"
+
+
+def test_addresses_are_judged_as_sign_up_judges_them() -> None:
+    """The import checks each domain once (speed); the answers match sign-up's validator."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from membership.identity.schemas import Email
+    from membership.readers.importing.values import RowError, email
+
+    signup: TypeAdapter[str] = TypeAdapter(Email)
+    for raw in ["A.B@Example.ORG", "x@bücher.de", "a..b@x.org", "a@b", "ann <a@x.org>", "a b@x.org", "é@x.org",
+                "a@x.invalid", "a@localhost", "a+tag@gmail.com", '"q"@x.org', "a@-x.org", "a@x.org.",
+                "o'brien@x.ie", "@x.org", "x@", "a" * 65 + "@x.org", "a@" + "b" * 250 + ".org"]:
+        try:
+            expected: str | None = signup.validate_python(raw)
+        except ValidationError:
+            expected = None
+        try:
+            got: str | None = email(raw)
+        except RowError:
+            got = None
+        assert got == expected, raw

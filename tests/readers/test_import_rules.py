@@ -120,3 +120,18 @@ def test_only_bad_rows_still_exit_zero(app: Flask, db_session: Any, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "line 2: empty email" in result.output and "line 5: invalid email 'nope'" in result.output
     assert "2 data rows" in result.output  # a row of empty cells, like a blank line, is no row
+
+
+def test_the_embedded_sqlite_default_imports_too(sqlite_app: Flask, tmp_path: Path) -> None:
+    from membership.demo import seed_catalogue
+    from membership.unit_of_work import unit_of_work
+
+    with unit_of_work():
+        seed_catalogue()
+    body = "a@example.org,Ann,,true,true,cus_Sqlite1,2020-01-01T00:00:00Z,\"VIP, print\",Gold\nbad,,,,,,,,\n"
+    first = ghost(sqlite_app, tmp_path, body)
+    assert first.exit_code == 0, first.output
+    assert "readers: 1 new" in first.output and "line 3: invalid email 'bad'" in first.output
+    assert "opt-ins: 3 (consents recorded: 1), labels: 3, comps: 1, Stripe customers linked: 1" in first.output
+    again = ghost(sqlite_app, tmp_path, body)
+    assert "readers: 0 new, 0 updated, 1 unchanged" in again.output

@@ -17,11 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from membership.billing.comps import MAX_COMP_DAYS
@@ -29,6 +26,7 @@ from membership.billing.models import ComplimentaryMembership
 from membership.extensions import db
 from membership.identity.models import Consent, ConsentKind, Reader, ReaderLabel
 from membership.newsletters.models import NewsletterSubscription, OptInStatus
+from membership.readers.importing.bulk import insert_rows
 from membership.readers.importing.parse import Record, Rejection
 
 CHUNK = 2000  # rows per round of statements; well under SQLite's bound-parameter limit
@@ -62,10 +60,6 @@ class Outcome:
     comps: int = 0
     stripe_linked: int = 0
     rejections: list[Rejection] = field(default_factory=list)
-
-
-def _insert(conn: Connection, model: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 def apply(records: Sequence[Record], target: Target, progress: Callable[[int], None] | None = None) -> Outcome:
@@ -139,11 +133,9 @@ def _customer_owners(conn: Connection, customers: list[str | None]) -> dict[str,
 def _insert_readers(conn: Connection, new: list[Record], target: Target) -> dict[str, int]:
     if not new:
         return {}
-    stmt = (_insert(conn, Reader).on_conflict_do_nothing(index_elements=["email"])
-            .returning(Reader.email, Reader.id))
-    rows = conn.execute(stmt, [
+    rows = insert_rows(conn, Reader, [
         {"email": r.email, "name": r.name, "note": r.note, "created_at": r.created_at or target.now,
-         "stripe_customer_id": r.stripe_customer_id} for r in new])
+         "stripe_customer_id": r.stripe_customer_id} for r in new], ["email"], [Reader.email, Reader.id])
     return {email: rid for email, rid in rows}
 
 
@@ -167,11 +159,9 @@ def _add_labels(conn: Connection, accepted: list[Record], ids: dict[str, int], t
             for r in accepted for label in r.labels]
     if not rows:
         return set()
-    stmt = (_insert(conn, ReaderLabel).on_conflict_do_nothing(index_elements=["reader_id", "label"])
-            .returning(ReaderLabel.reader_id))
-    added = list(conn.execute(stmt, rows).scalars())
+    added = insert_rows(conn, ReaderLabel, rows, ["reader_id", "label"], [ReaderLabel.reader_id])
     outcome.labels += len(added)
-    return set(added)
+    return {rid for rid, in added}
 
 
 def _opt_in(conn: Connection, accepted: list[Record], ids: dict[str, int], target: Target,
@@ -182,18 +172,14 @@ def _opt_in(conn: Connection, accepted: list[Record], ids: dict[str, int], targe
     if not subscribed or not target.newsletter_ids:
         return set()
     given = {ids[r.email]: r.opted_in_at or r.created_at or target.now for r in subscribed}
-    stmt = (_insert(conn, NewsletterSubscription)
-            .on_conflict_do_nothing(index_elements=["reader_id", "newsletter_id"])
-            .returning(NewsletterSubscription.reader_id))
-    added = list(conn.execute(stmt, [
+    added = insert_rows(conn, NewsletterSubscription, [
         {"reader_id": rid, "newsletter_id": nid, "status": OptInStatus.CONFIRMED, "source": target.tag,
-         "requested_at": at, "confirmed_at": at} for rid, at in given.items() for nid in target.newsletter_ids]
-    ).scalars())
-    readers = set(added)
-    if readers:
-        conn.execute(_insert(conn, Consent), [
-            {"reader_id": rid, "kind": ConsentKind.NEWSLETTER, "text_version": CONSENT_TEXT_VERSION,
-             "source": target.tag, "created_at": given[rid]} for rid in sorted(readers)])
+         "requested_at": at, "confirmed_at": at} for rid, at in given.items() for nid in target.newsletter_ids],
+        ["reader_id", "newsletter_id"], [NewsletterSubscription.reader_id])
+    readers = {rid for rid, in added}
+    insert_rows(conn, Consent, [
+        {"reader_id": rid, "kind": ConsentKind.NEWSLETTER, "text_version": CONSENT_TEXT_VERSION,
+         "source": target.tag, "created_at": given[rid]} for rid in sorted(readers)])
     outcome.opt_ins += len(added)
     outcome.consents += len(readers)
     return readers
@@ -214,9 +200,8 @@ def _grant_comps(conn: Connection, accepted: list[Record], ids: dict[str, int], 
         comp.reader_id.in_(list(wanted)),
         or_(comp.reason.like("import:%"), (comp.revoked_at.is_(None)) & (comp.expires_at > target.now)))).scalars())
     grant = {rid: until for rid, until in wanted.items() if rid not in have}
-    if grant:
-        conn.execute(_insert(conn, comp), [
-            {"reader_id": rid, "plan_id": target.comp_plan_id, "reason": target.tag, "starts_at": target.now,
-             "expires_at": until, "created_at": target.now} for rid, until in grant.items()])
+    insert_rows(conn, comp, [
+        {"reader_id": rid, "plan_id": target.comp_plan_id, "reason": target.tag, "starts_at": target.now,
+         "expires_at": until, "created_at": target.now} for rid, until in grant.items()])
     outcome.comps += len(grant)
     return set(grant)
