@@ -36,12 +36,31 @@ With roll-ups (roll-up of 36 months ~32 s; scan 439 ms, cold / warm):
 - recognition-waterfall 3y 1.03 / 0.81 s (2.35x): the live open billing month (a grouped
   join of its schedules and payments) and the ~8k unfinished schedules of rolled months.
 - deferred-revenue 3y 0.54 / 0.44 s: the open month's deferred lines, live.
-- Still over 2.5x (not rolled up yet): journal-export 1m 2.6 / 3.1 s (7x: ~1 s SQL, a
-  parallel scan of the ledger for 122k lines, and ~1.4 s of Python building and writing
-  them; next step: the CSV written by PostgreSQL (COPY) or cached per closed month),
-  churn 3y 1.3-1.6 s and cohorts 3y 1.0-1.2 s (window sums over all 141k subscription
-  events per request; a per-(reader, month) activity roll-up would answer them), donors
-  3y (0.7-1.1 s warm, 2.6 s once cold: refunds and disputes joined to every gift).
+- Still over 2.5x before issue 15's second step: journal-export 1m 2.6 / 3.1 s (7x), churn
+  3y 3.6x, cohorts 3y 2.6x, donors 3y 6x cold / 2.6x warm.
+Issue 15, second step (fresh 100k seed, 2026-12-04, load 6.3 at start; roll-up of 3 x 36
+months 26 s; scan 375 ms; cold / warm):
+- churn 3y 0.42 / 0.37 s (1.11x), 1m 0.18 s; cohorts 3y 0.32 / 0.31 s (0.84x): closed
+  months from the `mrr` roll-up (a prefix up to the frontier, churn_rollup.py, ~4k
+  rows a stream); live: the open month's movers (~4k readers, their whole history)
+  through the same window sums. What is left is that live part (~0.2 s: flips of the
+  movers) and the annual renewals, always live (payments: an outcome changes as renewals
+  arrive).
+- donors 3y 0.43 / 0.34 s (1.15x): one statement over one CTE of the gifts (refunds and
+  disputes joined to ~150k donation payments once instead of three times); no roll-up.
+- journal-export 1m 1.07 / 1.05 s (2.86x): STILL OVER. The CSV is now written by
+  PostgreSQL (accounting_csv.py; Python ~0.08 s, was ~1.4 s), so all that is left is
+  SQL (~0.95 s): ~48k journal groups of the month read by a bitmap scan (~0.18 s: the
+  seed inserts them by kind, so they sit on ~22k heap pages), ~48k index probes for their
+  ~122k ledger lines (~0.45 s, pages scattered the same way and mostly outside
+  shared_buffers, so cold is no better than warm), rendering the journal cells once per
+  journal (~0.1 s) and the line cells and per-journal aggregation (~0.3 s). A month's
+  lines do not shrink with a roll-up of sums; the next step is a clustered copy per
+  closed month (one row per journal and currency in export order, lines as arrays; the
+  reader's name joined at read time so renames and erasure stay live), which removes
+  the scattered reads (~0.6 s).
+- cash-summary 3y 0.93 / 0.83 s (2.48x, unchanged code: the live open month and the
+  distinct payers), recognition-waterfall 3y 1.61x, deferred-revenue 3y 0.99x.
 Numbers on this box swing +-50% with the other engineers' load; compare ratios, not ms.
 """
 
