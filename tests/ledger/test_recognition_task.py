@@ -9,7 +9,7 @@ from typing import Any
 
 from membership.queue import celery_config
 from tests.ledger.test_recognition import annual
-from workers.tasks.ledger import recognize_revenue
+from workers.tasks.reports import recognize_revenue
 
 BEAT = Path(__file__).resolve().parents[2] / "workers" / "beat.py"
 
