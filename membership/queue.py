@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from membership.config import Settings
+from membership.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 QUEUES = ("webhooks", "mail", "newsletters", "reports")
@@ -62,8 +63,6 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
         rolled back when it raises (membership/unit_of_work.py)."""
 
         def __call__(self, *args: object, **kwargs: object) -> object:
-            from membership.unit_of_work import unit_of_work
-
             with app.app_context(), unit_of_work():
                 return self.run(*args, **kwargs)
 

@@ -6,6 +6,7 @@ warning, and each webhook is accepted in milliseconds (the sweeper publishes lat
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def web(app: Flask, app_settings: dict[str, Any], committed_db: None, stripe_sim
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
                                  "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT,
-                                env={**__import__("os").environ, **env}, stdout=out, stderr=out)
+                                env={**os.environ, **env}, stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
     try:
         assert wait_until(lambda: _up(base), timeout=30), log.read_text()[-3000:]
