@@ -1,0 +1,20 @@
+"""journal export: stored lines of closed months (slot reserved for the reports work)
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+from alembic import op  # noqa: F401
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
