@@ -5,18 +5,25 @@
 - `backfill --since ISO`: pull events Stripe has (30 days) into the inbox; the ones
   we never received are stored and processed, the rest are duplicates and skipped.
 - `resync`: re-fetch every live subscription (what the nightly task does).
+- `adopt [--rps N] [--donation-products prod_a,prod_b]`: read a whole existing Stripe
+  account through its list endpoints and make local state equal to it; resumable,
+  idempotent (billing/adoption/, docs/adoption.md).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from flask import Blueprint
 from sqlalchemy import select
 
 from membership.billing import inbox, processing
+from membership.billing.adoption.walk import DEFAULT_RPS
+from membership.billing.adoption.walk import adopt as adopt_account
 from membership.billing.gateway.listing import events_since
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.extensions import db
@@ -102,3 +109,36 @@ def resync() -> None:
     from membership.billing.subscriptions import resync_all
 
     click.echo(f"resynced {resync_all()} subscription(s)")
+
+
+def _product_ids(value: str | None) -> frozenset[str]:
+    ids = frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+    bad = sorted(i for i in ids if not i.startswith("prod_"))
+    if bad:
+        raise click.BadParameter(f"not product ids: {', '.join(bad)}", param_hint="--donation-products")
+    return ids
+
+
+@bp.cli.command("adopt")
+@click.option("--rps", type=click.FloatRange(min=0.1, max=100), default=DEFAULT_RPS, show_default=True,
+              help="Stripe requests per second at most (live mode allows 100).")
+@click.option("--donation-products", metavar="PROD,...",
+              help="Products whose subscriptions are recurring donations (else their metadata decides).")
+def adopt(rps: float, donation_products: str | None) -> None:
+    """Read the whole Stripe account and make local state equal to it (resumable)."""
+    ids = _product_ids(donation_products)
+    bars: dict[str, Any] = {}
+
+    def progress(resource: str, seen: int) -> None:
+        bar = bars.get(resource)
+        if bar is None:
+            for done in bars.values():
+                done.render_finish()
+            bar = bars[resource] = click.progressbar(length=None, label=f"{resource:<20}", show_pos=True)
+        bar.update(seen - bar.pos)
+
+    summary = adopt_account(rps=rps, donation_products=ids, progress=progress if sys.stdout.isatty() else None)
+    for bar in bars.values():
+        bar.render_finish()
+    for line in summary.lines():
+        click.echo(line)

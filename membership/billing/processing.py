@@ -9,7 +9,9 @@ Two short transactions per event:
    row re-processable and nothing half-written; a second copy of the task finds the
    row locked at its claim (skips) or, once it has the lock, processed (no-op).
 A handler failure rolls the work back and records `failed` with a backoff
-(`next_attempt_at`), or `dead` after MAX_ATTEMPTS, shown to staff.
+(`next_attempt_at`), or `dead` after MAX_ATTEMPTS, shown to staff. While a Stripe
+adoption runs, an event waiting for a reader (`RetryLater`) is held instead of dying
+(billing/adoption/holding.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from enum import StrEnum
 
 from sqlalchemy import or_, select, text, update
 
+from membership.billing.adoption.holding import HELD_NOTE, adoption_running
 from membership.billing.events import RetryLater, StripeEvent, dispatch, handlers_for
 from membership.billing.models import WebhookEvent, WebhookStatus
 from membership.db import utcnow
@@ -172,7 +175,10 @@ def _record_failure(webhook_event_id: int, exc: Exception, max_attempts: int) ->
         db.session.rollback()
         return Outcome.SKIPPED, 0
     row.last_error = f"{'retry later' if expected else type(exc).__name__}: {exc}"[:4000]
-    if row.attempts >= max_attempts:
+    held = expected and row.attempts >= max_attempts and adoption_running()
+    if held:  # a customer the adoption has not reached yet: wait for it (adoption/holding.py)
+        row.last_error = f"{row.last_error} ({HELD_NOTE})"[:4000]
+    if row.attempts >= max_attempts and not held:
         row.status = WebhookStatus.DEAD
         row.next_attempt_at = None
         checkpoint()

@@ -9,6 +9,9 @@ stored sealed (mail/secrets.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +21,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from membership.db import utcnow
 from membership.extensions import db
-from membership.mail.models import Notice
+from membership.mail.models import Notice, NoticeStatus
 from membership.mail.secrets import seal
 
 SEND_TASK = "workers.tasks.mail.send_notice"
+_SILENCED: ContextVar[str | None] = ContextVar("notices_silenced", default=None)
+
+
+@contextmanager
+def silenced(reason: str) -> Iterator[None]:
+    """Notices recorded inside are stored already `suppressed` (with the reason) and never
+    sent: history being adopted from another system, whose readers were told back then.
+    The row still takes its (kind, dedupe_key), so a late webhook for the same fact
+    cannot mail it either."""
+    token = _SILENCED.set(reason)
+    try:
+        yield
+    finally:
+        _SILENCED.reset(token)
 
 
 def record_notice(
@@ -41,6 +58,12 @@ def record_notice(
     notice = db.session.scalars(
         select(Notice).where(Notice.kind == kind, Notice.dedupe_key == dedupe_key)
     ).one()
+    silence = _SILENCED.get()
+    if created and silence is not None:
+        notice.status = NoticeStatus.SUPPRESSED
+        notice.last_error = silence
+        db.session.flush()
+        return notice, created
     if created and notice.due_at <= utcnow():
         enqueue_send(notice.id)
     return notice, created

@@ -6,6 +6,11 @@ Only the gateway calls it; tests also use it to arrange state in the simulator.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -43,7 +48,51 @@ def _http_client(api_base: str) -> stripe.HTTPClient:
     session = requests.Session()
     session.trust_env = False
     proxies: Any = requests.utils.get_environ_proxies(api_base) or None
-    return stripe.RequestsClient(session=session, proxy=proxies)
+    return _PacedRequestsClient(session=session, proxy=proxies)
+
+
+class Pacer:
+    """At most `rps` requests a second, spaced evenly (a long job must stay under Stripe's
+    rate limit however fast the answers come back). Thread-safe; sleeps the caller."""
+
+    def __init__(self, rps: float) -> None:
+        self.interval = 1.0 / rps if rps > 0 else 0.0
+        self.requests = 0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            self.requests += 1
+        if start > now:
+            time.sleep(start - now)
+
+
+_PACER: ContextVar[Pacer | None] = ContextVar("stripe_pacer", default=None)
+
+
+@contextlib.contextmanager
+def paced(rps: float) -> Iterator[Pacer]:
+    """Every Stripe request made inside (by any gateway function) waits its turn."""
+    pacer = Pacer(rps)
+    token = _PACER.set(pacer)
+    try:
+        yield pacer
+    finally:
+        _PACER.reset(token)
+
+
+class _PacedRequestsClient(stripe.RequestsClient):
+    """requests, waiting for the pacer of the current context (if any) before each try."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        pacer = _PACER.get()
+        if pacer is not None:
+            pacer.wait()
+        return super().request(*args, **kwargs)
 
 
 def idempotency_key(*parts: object) -> str:
