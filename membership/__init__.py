@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def _configure(app: Flask, settings: Settings) -> None:
     from membership.connections import engine_options
+    from membership.i18n import init_i18n
     from membership.logs import configure_logging, install_request_id
     from membership.web.body_limits import install_body_limits
     from membership.web.headers import install_security_headers
@@ -55,6 +56,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     install_request_id(app)
     install_body_limits(app)
     install_security_headers(app)
+    init_i18n(app)
     _trust_proxies(app, settings.trusted_proxy_hops)
 
 
@@ -84,7 +86,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 # Bottom to top (docs/architecture.md); each package's `register.py` adds its blueprints.
-PACKAGES = ("web", "api", "identity", "staff", "mail", "billing", "newsletters", "reports", "readers", "integrations")
+PACKAGES = ("web", "api", "identity", "staff", "mail", "billing", "newsletters", "reports", "readers", "integrations", "console")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -30,6 +30,9 @@ class Reader(Base):
     deleted_at: Mapped[optional_timestamp]
     # Staff-only remarks about the reader (a member import's "note"); erased with the reader.
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language the reader reads (membership/i18n.py): set from the page they signed up
+    # on or switched to, and the language of every mail they get.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class ReaderLabel(Base):

@@ -36,7 +36,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import request, session
+from flask import g, request, session
 from sqlalchemy import select, update
 
 from membership import connections
@@ -157,6 +157,7 @@ def _lookup() -> Current | None:
     if row is None:
         return None
     reader, session_id, created_at, last_seen_at = row
+    g.reader_language = reader.language  # the page's language when nothing more explicit chose one
     if now - last_seen_at >= TOUCH_EVERY:
         _touch(session_id, now)
     return Current(reader=reader, session_id=session_id, signed_in_at=created_at)

@@ -20,12 +20,12 @@ def _csp(res: Any) -> dict[str, str]:
     return {p[0]: p[1] if len(p) > 1 else "" for p in parts}
 
 
-def test_a_page_gets_a_fresh_nonce_that_its_inline_style_carries(client: Any) -> None:
+def test_a_page_gets_a_fresh_nonce_that_its_inline_script_carries(client: Any) -> None:
     first, second = client.get("/signin"), client.get("/signin")
     assert first.status_code == 200
     nonce = re.search(r"'nonce-([^']+)'", _csp(first)["script-src"])
     assert nonce is not None
-    assert f'<style nonce="{nonce.group(1)}">' in first.get_data(as_text=True)
+    assert f'<script nonce="{nonce.group(1)}">' in first.get_data(as_text=True)
     assert _csp(second)["script-src"] != _csp(first)["script-src"]
     assert "'unsafe-inline'" not in first.headers["Content-Security-Policy"]
     assert _csp(first)["frame-ancestors"] == "'none'" and first.headers["X-Frame-Options"] == "DENY"

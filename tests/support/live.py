@@ -13,9 +13,10 @@ from werkzeug.serving import make_server
 
 
 @contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1:<free port>; yields the base URL; always shuts down."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve(app: Flask, port: int = 0) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1:<port> (a free one by default); yields the base URL;
+    always shuts down."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

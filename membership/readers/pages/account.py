@@ -1,110 +1,32 @@
-"""The few HTML pages a reader must see: confirm sign-up, sign in, account.
-
-Links in mail open a page with a button (POST): mail scanners that prefetch GET
-links must not use up single-use tokens. Every POST carries the session's CSRF
-token (checked before the view runs); errors render as a short HTML page.
-"""
+"""The account page: membership status, subscriptions and what a reader can change
+about them (cancel, resume, plan, amount), gifts, newsletters and sign-out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from membership.api.limits import per_ip_and_email
 from membership.api.validation import validate
 from membership.billing import gifts, selfservice
 from membership.billing.entitlement import entitlement
 from membership.billing.models import Plan, PlanKind, Price, Subscription
 from membership.billing.reader_schemas import ChangeAmountIn, RedeemIn
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Stream, SubscriptionStatus
-from membership.errors import DomainError, InvalidInput, Unauthorized
+from membership.errors import InvalidInput
 from membership.extensions import db
 from membership.identity.consents import request_meta
-from membership.identity.models import Reader
-from membership.identity.sessions import (
-    check_csrf,
-    csrf_token,
-    end_session,
-    revoke_all_sessions,
-    session_reader,
-    start_session,
-)
+from membership.identity.sessions import end_session, revoke_all_sessions, session_reader
 from membership.money import format_money
 from membership.readers import services
-from membership.readers.schemas import SignInIn
+from membership.readers.pages.blueprint import bp, page, signed_in
 from membership.unit_of_work import transactional
 
-bp = Blueprint("reader_pages", __name__, template_folder="templates")
 REASONS = [("too_expensive", "Too expensive"), ("unused", "I don't use it enough"),
            ("switched_service", "Switched to something else"), ("missing_features", "Missing something"),
            ("customer_service", "Service problems"), ("other", "Other")]
-_SIGNIN_LIMITS = per_ip_and_email("SIGNIN")
-
-
-def page(template: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
-    outlet = current_app.config["SETTINGS"].outlet_name
-    return render_template(template, outlet=outlet, csrf=csrf_token(), **ctx), status
-
-
-def message(heading: str, text: str, status: int = 200, error: bool = False, **ctx: Any) -> tuple[str, int]:
-    return page("readers/message.html", status, heading=heading, text=text, error=error, **ctx)
-
-
-@bp.before_request
-def _csrf() -> None:
-    if request.method == "POST":
-        check_csrf()
-
-
-@bp.errorhandler(DomainError)
-def _error(exc: DomainError) -> tuple[str, int]:
-    return message(exc.title, exc.detail, exc.status, error=True, link="/signin", link_text="Get a new link")
-
-
-@bp.get("/confirm/<token>")
-def confirm_page(token: str) -> tuple[str, int]:
-    return page("readers/use_link.html", heading="Confirm your address", button="Confirm",
-                text="One click and your sign-up is complete.")
-
-
-@bp.post("/confirm/<token>")
-@transactional
-def confirm_post(token: str) -> Response:
-    reader = services.confirm(token, request_meta())
-    start_session(reader)
-    return redirect(url_for(".account", notice="confirmed"), 303)
-
-
-@bp.get("/signin")
-def signin_page() -> tuple[str, int]:
-    return page("readers/signin.html")
-
-
-@bp.post("/signin")
-@_SIGNIN_LIMITS[0]
-@_SIGNIN_LIMITS[1]
-@transactional
-def signin_post() -> tuple[str, int]:
-    data = validate(SignInIn, {"email": request.form.get("email", "")})
-    services.request_sign_in(str(data.email))
-    return message("Check your email", "If the address can receive mail, a sign-in link is on its way.", 202)
-
-
-@bp.get("/signin/<token>")
-def signin_link_page(token: str) -> tuple[str, int]:
-    return page("readers/use_link.html", heading="Sign in", button="Sign me in",
-                text="This link works once, for 15 minutes.")
-
-
-@bp.post("/signin/<token>")
-@transactional
-def signin_link_post(token: str) -> Response:
-    reader = services.sign_in(token)
-    start_session(reader)
-    return redirect(url_for(".account"), 303)
 
 
 def _plan_choices(sub: Subscription) -> list[dict[str, Any]]:
@@ -147,17 +69,10 @@ def account() -> Any:
                 newsletters=services.newsletter_status(reader))
 
 
-def _signed_in() -> Reader:
-    reader = session_reader()
-    if reader is None:
-        raise Unauthorized("Sign in first.")
-    return reader
-
-
 @bp.post("/account/newsletters")
 @transactional
 def account_newsletters() -> Response:
-    reader = _signed_in()
+    reader = signed_in()
     services.set_newsletters(reader, request.form.getlist("newsletters"), request_meta())
     return redirect(url_for(".account", notice="saved"), 303)
 
@@ -168,14 +83,14 @@ def account_cancel(subscription_id: int) -> Response:
     reason = request.form.get("reason") or None
     if reason not in {r for r, _ in REASONS} | {None}:
         reason = "other"
-    selfservice.cancel(_signed_in(), subscription_id, reason, request.form.get("comment") or None)
+    selfservice.cancel(signed_in(), subscription_id, reason, request.form.get("comment") or None)
     return redirect(url_for(".account", notice="cancelled"), 303)
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/resume")
 @transactional
 def account_resume(subscription_id: int) -> Response:
-    selfservice.resume(_signed_in(), subscription_id)
+    selfservice.resume(signed_in(), subscription_id)
     return redirect(url_for(".account", notice="resumed"), 303)
 
 
@@ -185,7 +100,7 @@ def account_plan(subscription_id: int) -> Response:
     raw = request.form.get("price_id", "")
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidInput("Choose a plan.")
-    selfservice.change_plan(_signed_in(), subscription_id, int(raw))
+    selfservice.change_plan(signed_in(), subscription_id, int(raw))
     return redirect(url_for(".account", notice="saved"), 303)
 
 
@@ -193,7 +108,7 @@ def account_plan(subscription_id: int) -> Response:
 @transactional
 def account_amount(subscription_id: int) -> Response:
     data = validate(ChangeAmountIn, {"amount": request.form.get("amount", "").strip()})
-    selfservice.change_amount(_signed_in(), subscription_id, data.amount)
+    selfservice.change_amount(signed_in(), subscription_id, data.amount)
     return redirect(url_for(".account", notice="saved"), 303)
 
 
@@ -201,14 +116,14 @@ def account_amount(subscription_id: int) -> Response:
 @transactional
 def account_redeem() -> Response:
     data = validate(RedeemIn, {"code": request.form.get("code", "").strip()})
-    gifts.redeem(_signed_in(), data.code)
+    gifts.redeem(signed_in(), data.code)
     return redirect(url_for(".account", notice="gift"), 303)
 
 
 @bp.post("/account/portal")
 @transactional
 def account_portal() -> Response:
-    url = selfservice.portal_url(_signed_in(), current_app.config["SETTINGS"].public_url.rstrip("/") + "/account")
+    url = selfservice.portal_url(signed_in(), current_app.config["SETTINGS"].public_url.rstrip("/") + "/account")
     return redirect(url, 303)
 
 
@@ -222,6 +137,6 @@ def account_signout() -> Response:
 @bp.post("/account/signout-everywhere")
 @transactional
 def account_signout_everywhere() -> Response:
-    revoke_all_sessions(_signed_in())
+    revoke_all_sessions(signed_in())
     end_session()
     return redirect(url_for(".signin_page"), 303)

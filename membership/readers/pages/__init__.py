@@ -1,0 +1,9 @@
+"""Reader pages: server-rendered over the same services as the reader API.
+
+Importing this package registers every page module's routes on the one blueprint.
+"""
+
+from membership.readers.pages import account, signin  # noqa: F401  (routes register on import)
+from membership.readers.pages.blueprint import bp
+
+__all__ = ["bp"]
