@@ -6,7 +6,8 @@ Revises: 0013
 - `stripe_adoption_runs`: one row per adoption (its adoption date, when it finished,
   the summary it printed).
 - `stripe_adoption_checkpoints`: per run and list (products, prices, customers, ...),
-  the last Stripe id handled (`starting_after` for resuming) and the count.
+  the oldest Stripe id handled (`starting_after` for resuming), the newest
+  (`ending_before`, for objects created while the walk ran) and the count.
 """
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ def upgrade() -> None:
                     sa.Column("run_id", ID, nullable=False),
                     sa.Column("resource", sa.String(32), nullable=False),
                     sa.Column("starting_after", sa.String(255), nullable=True),
+                    sa.Column("ending_before", sa.String(255), nullable=True),
                     sa.Column("seen", sa.BigInteger(), nullable=False),
                     sa.Column("finished_at", WHEN, nullable=True),
                     sa.Column("updated_at", WHEN, nullable=False),

@@ -38,7 +38,9 @@ def adopt_subscription(data: dict[str, Any], now: datetime) -> Subscription:
         start = subscriptions.ts(data.get("start_date") or data["created"])
         assert start is not None
         subscriptions.upsert(_as_it_ran(data), start)
-    if data["status"] in _ENDED:
+    if local is not None:  # known already (webhooks, an earlier run): what Stripe says now, as resync does
+        at = now
+    elif data["status"] in _ENDED:
         at = ended_at or subscriptions.ts(data.get("canceled_at")) or now
     elif data["status"] in ("past_due", "unpaid"):
         item = data["items"]["data"][0]

@@ -6,6 +6,8 @@ tie to Stripe from it on. A checkpoint remembers the last id handled per resourc
 (Stripe lists newest first and pages by `starting_after`), committed with that
 object's effects, so a killed run resumes at the next object and never does one twice
 (and doing one twice would change nothing anyway: every step is an upsert).
+`ending_before` remembers the newest id handled, so objects created while the run
+walked older ones are picked up afterwards (Stripe's `ending_before` cursor).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class AdoptionCheckpoint(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("stripe_adoption_runs.id"))
     resource: Mapped[str] = mapped_column(String(32))
     starting_after: Mapped[str | None] = mapped_column(String(255))
+    ending_before: Mapped[str | None] = mapped_column(String(255))  # the newest handled
     seen: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[optional_timestamp]
     updated_at: Mapped[timestamp]

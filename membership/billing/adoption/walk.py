@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,35 +124,67 @@ def _checkpoint_row(run_id: int, resource: Resource) -> AdoptionCheckpoint:
 
 def adopt(rps: float = DEFAULT_RPS, donation_products: frozenset[str] = frozenset(),
           progress: Progress | None = None, before_object: BeforeObject | None = None) -> Summary:
-    """Run (or resume) the adoption to the end; returns the summary. Commits as it goes."""
+    """Run (or resume) the adoption to the end; returns the summary. Commits as it goes.
+
+    Each list is walked from the newest object to the oldest, then forward from the
+    newest it saw to what was created meanwhile; a last round of those catch-ups after
+    every list picks up a customer created while, say, the invoices were walked.
+    """
     run = current_run(donation_products)
     summary = Summary.from_json(run.summary)
     walk = Walk(run, frozenset(filter(None, run.donation_products.split(","))), summary)
     checkpoint()  # the run exists (and holds webhook events) before the first request
+    hooks = Hooks(progress, before_object)
     with paced(rps):
         for resource in RESOURCES:
-            _walk_list(walk, resource, progress, before_object)
+            _walk_list(walk, resource, hooks)
+            _catch_up(walk, resource, hooks)
+        for resource in RESOURCES:
+            _catch_up(walk, resource, hooks)
         _finish(walk)
     return summary
 
 
-def _walk_list(walk: Walk, resource: Resource, progress: Progress | None, before_object: BeforeObject | None) -> None:
+@dataclass(frozen=True)
+class Hooks:
+    progress: Progress | None
+    before_object: BeforeObject | None
+
+    def handle(self, walk: Walk, resource: Resource, obj: dict[str, Any]) -> None:
+        if self.before_object is not None:
+            self.before_object(resource, obj)
+        _one(walk, resource, obj)
+
+
+def _walk_list(walk: Walk, resource: Resource, hooks: Hooks) -> None:
+    """Newest to oldest, from the checkpoint on."""
     row = _checkpoint_row(walk.run_id, resource)
     if row.finished_at is not None:
         return
-    seen, after = row.seen, row.starting_after
+    after = row.starting_after
     checkpoint()
-    for obj in account.each(resource, after):
-        if before_object is not None:
-            before_object(resource, obj)
-        _one(walk, resource, obj)
-        seen += 1
-        _advance(walk, resource, obj["id"], seen)
-        if progress is not None:
-            progress(resource, seen)
+    for obj in account.each(resource, starting_after=after):
+        hooks.handle(walk, resource, obj)
+        seen = _advance(walk, resource, obj["id"], older=True)
+        if hooks.progress is not None:
+            hooks.progress(resource, seen)
     row = _checkpoint_row(walk.run_id, resource)
     row.finished_at = utcnow()
     checkpoint()
+
+
+def _catch_up(walk: Walk, resource: Resource, hooks: Hooks) -> None:
+    """Oldest to newest, from the newest handled: what appeared while the walk ran."""
+    row = _checkpoint_row(walk.run_id, resource)
+    before, seen_all = row.ending_before, row.seen
+    checkpoint()
+    if before is None and seen_all:
+        return
+    for obj in account.each(resource, ending_before=before) if before else account.each(resource):
+        hooks.handle(walk, resource, obj)
+        seen = _advance(walk, resource, obj["id"], older=False)
+        if hooks.progress is not None:
+            hooks.progress(resource, seen)
 
 
 def _one(walk: Walk, resource: Resource, obj: dict[str, Any]) -> None:
@@ -167,21 +200,30 @@ def _one(walk: Walk, resource: Resource, obj: dict[str, Any]) -> None:
         walk.summary.could_not_map(f"{resource[:-1]} {obj['id']}: {exc}")
 
 
-def _advance(walk: Walk, resource: Resource, last_id: str, seen: int) -> None:
+def _advance(walk: Walk, resource: Resource, handled_id: str, older: bool) -> int:
     """The checkpoint and the summary, committed with the object's effects."""
     row = _checkpoint_row(walk.run_id, resource)
-    row.starting_after, row.seen, row.updated_at = last_id, seen, utcnow()
-    walk.summary.counts[resource] = seen
+    if older:
+        row.starting_after = handled_id
+        row.ending_before = row.ending_before or handled_id  # the first one seen is the newest
+    else:
+        row.ending_before = handled_id
+    row.seen += 1
+    row.updated_at = utcnow()
+    walk.summary.counts[resource] = row.seen
     run = db.session.get(AdoptionRun, walk.run_id)
     assert run is not None
     run.summary = walk.summary.to_json()
+    seen = row.seen
     checkpoint()
+    return seen
 
 
 def _finish(walk: Walk) -> None:
     """MRR and the tie-out for the summary, the run closed, held webhook events released."""
     now = utcnow()
     summary = walk.summary
+    mrr.mark_delinquent_churn(now)  # past due beyond the dunning window, as the nightly task does
     summary.mrr = {stream.value: mrr.mrr_at(now, stream) for stream in (Stream.MEMBERSHIP, Stream.RECURRING_DONATION)}
     summary.tie_out = _tie_out()
     run = db.session.get(AdoptionRun, walk.run_id)

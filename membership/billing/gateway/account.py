@@ -38,14 +38,19 @@ def _service(resource: Resource) -> Callable[..., Any]:
     return getattr(v1, resource).list
 
 
-def each(resource: Resource, starting_after: str | None = None, page_size: int = 100) -> Iterator[dict[str, Any]]:
-    """Every object of one list endpoint after `starting_after` (newest first), as plain dicts.
+def each(resource: Resource, starting_after: str | None = None, ending_before: str | None = None,
+         page_size: int = 100) -> Iterator[dict[str, Any]]:
+    """Every object of one list endpoint, as plain dicts: older than `starting_after`
+    (newest first), or, with `ending_before`, newer than it (oldest first: the SDK walks
+    those pages backwards), which is how a walk picks up objects created while it ran.
 
     Errors come out as `gateway.errors` like every other gateway call.
     """
     params: dict[str, object] = {"limit": page_size, **_FILTERS.get(resource, {})}
     if starting_after:
         params["starting_after"] = starting_after
+    elif ending_before:
+        params["ending_before"] = ending_before
     with translated():
         page = _service(resource)(params=params)
         iterator = page.auto_paging_iter()
