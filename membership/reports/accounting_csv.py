@@ -126,14 +126,30 @@ def statement(start: date, end: date, currency: str, target: str) -> tuple[str, 
 def csv_file(start: date, end: date, currency: str, target: str) -> str:
     """The whole import file (header included); refuses (409) an unbalanced journal
     exactly as `accounting.journal_export` does."""
+    body, unbalanced, missing = live_part(start, end, currency, target)
+    return checked(header(target), [body], unbalanced, missing, currency)
+
+
+def live_part(start: date, end: date, currency: str, target: str) -> tuple[str, list[str], bool]:
+    """The lines of the months [start, end) computed live, the journal numbers that do
+    not balance, and whether a line has no export account; unchecked (`checked` refuses)."""
     without_jit()
     db.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the month's lines sort in memory
     sql, params = statement(start, end, currency, target)
     rows = db.session.execute(text(sql), params).all()
-    unbalanced = [f"M-{jid}" for jid, _lines, bad, _missing in rows if bad]
+    return ("".join(lines for _jid, lines, *_rest in rows), [f"M-{jid}" for jid, _lines, bad, _missing in rows if bad],
+            any(missing for *_rest, missing in rows))
+
+
+def header(target: str) -> str:
+    return csv_text(accounting.QUICKBOOKS_HEADER if target == "quickbooks" else accounting.XERO_HEADER, [])
+
+
+def checked(head: str, bodies: list[str], unbalanced: list[str], missing: bool, currency: str) -> str:
+    """The file, or the export's refusals in its order: unbalanced journals (409), then
+    a line without an export account."""
     if unbalanced:
         raise accounting.UnbalancedExport(f"journals {', '.join(unbalanced)} do not balance in {currency}")
-    if any(missing for *_rest, missing in rows):
+    if missing:
         raise KeyError("a ledger line's account and stream have no export account")
-    header = accounting.QUICKBOOKS_HEADER if target == "quickbooks" else accounting.XERO_HEADER
-    return csv_text(header, []) + "".join(lines for _jid, lines, *_rest in rows)
+    return head + "".join(bodies)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select
 
 from membership.extensions import db
 from membership.ledger.models import JournalTransaction
-from membership.reports import cash, deferred
+from membership.reports import cash, deferred, journal_store
 from membership.reports.churn_rollup_build import build_mrr
 from membership.reports.rollup import JOURNAL, MRR, SCHEDULES, runs
 from membership.reports.rollup_models import (
@@ -29,7 +29,8 @@ CASH_COLUMNS = ["period", "kind", "stream", "currency", "clearing_minor", "proce
 
 def build_journal(months: list[date]) -> None:
     """Cash cells and deferred movements of `months`; payer bitmasks of their years
-    (a year's rows are rebuilt from all its rolled months: bits are not subtracted)."""
+    (a year's rows are rebuilt from all its rolled months: bits are not subtracted);
+    the journal export's copy of their journals (journal_store.py)."""
     db.session.execute(delete(ReportCashCell).where(ReportCashCell.period.in_(months)))
     db.session.execute(insert(ReportCashCell).from_select(CASH_COLUMNS, cash.cells_query(months)))
     db.session.execute(delete(ReportDeferredMove).where(ReportDeferredMove.period.in_(months)))
@@ -44,6 +45,7 @@ def build_journal(months: list[date]) -> None:
         db.session.execute(delete(ReportCashPayer).where(ReportCashPayer.year == year))
         db.session.execute(insert(ReportCashPayer).from_select(
             ["currency", "reader_id", "year", "months"], cash.payer_months_query(in_year)))
+    journal_store.build(months)
 
 
 def build_schedules(months: list[date]) -> None:

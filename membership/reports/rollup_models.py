@@ -13,13 +13,16 @@ live, and combines them (rollup.py says when a month counts as closed and curren
   no unique key, so concurrent postings never wait on each other. A marked month is
   read live until the next roll-up re-rolls it and deletes the marks it saw.
 - Money columns are signed sums in minor units, as the live queries return them.
+- `report_export_journals` / `report_export_months`: not sums but a copy of each rolled
+  month's journal-export journals, clustered in export order (journal_store.py).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, UTCDateTime, currency, intpk, optional_timestamp, timestamp
@@ -149,3 +152,43 @@ class ReportMrrCell(Base):
     interval: Mapped[str | None] = mapped_column(String(16))
     currency: Mapped[str | None] = mapped_column(String(3))
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+# Arrays on PostgreSQL (the only database that reads these tables); SQLite has the
+# tables for a uniform schema and never writes them (rollup.py), so JSON stands in.
+SMALLINTS = JSON().with_variant(ARRAY(SmallInteger), "postgresql")
+BIGINTS = JSON().with_variant(ARRAY(BigInteger), "postgresql")
+
+
+class ReportExportJournal(Base):
+    """One journal of a rolled month, in one currency, as the journal export lists it:
+    `seq` is its place in the month's export order (occurred_at, journal id), its lines
+    are the arrays (ordered by ledger entry id). Account names, the reader's name and
+    the CSV text are applied when read (journal_store.py), so settings, renames and
+    erasure stay live."""
+
+    __tablename__ = "report_export_journals"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    journal_id: Mapped[int] = mapped_column(BigInteger)  # no FK: a copy, rebuilt on re-roll
+    reader_id: Mapped[int | None] = mapped_column(BigInteger)
+    day: Mapped[date] = mapped_column(Date)  # the journal date (accounting.journal_date) in `zone`
+    memo: Mapped[str] = mapped_column(Text)
+    accounts: Mapped[list[int]] = mapped_column(SMALLINTS)  # 1-based into journal_store.ACCOUNT_KEYS
+    amounts: Mapped[list[int]] = mapped_column(BIGINTS)
+
+
+class ReportExportMonth(Base):
+    """A rolled month's copy in one currency: what it was built with (`layout`: the
+    outlet zone of its dates and the account key list of its `accounts`) and whether
+    the live export refuses it (`refused`: a journal unbalanced or without an export
+    account), in which case it is read live, so the same 409 is raised."""
+
+    __tablename__ = "report_export_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    layout: Mapped[str] = mapped_column(String(128))
+    refused: Mapped[bool] = mapped_column(Boolean)
