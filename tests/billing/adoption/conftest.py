@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from membership import create_app
+from membership.extensions import db
 from tests.billing.adoption.account import Account, build
 from tests.billing.adoption.support import truncate
 from tests.conftest import WEBHOOK_SECRET
@@ -26,9 +27,13 @@ def own_sim() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def adopt_app(app: Flask, app_settings: dict[str, Any], own_sim: Any) -> Flask:
+def adopt_app(app: Flask, app_settings: dict[str, Any], own_sim: Any) -> Iterator[Flask]:
     """`app` (the session's) has migrated the database; this one talks to `own_sim`."""
-    return create_app(**{**app_settings, "stripe_api_base": own_sim.url})
+    application = create_app(**{**app_settings, "stripe_api_base": own_sim.url})
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
