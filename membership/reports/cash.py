@@ -52,7 +52,25 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, distinct, extract, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from membership.enums import Stream
 from membership.extensions import db
@@ -161,9 +179,14 @@ def cash_summary(start: date, end: date) -> CashSummary:
     periods = rollup.month_firsts(start, end)
     rolled = rollup.current(rollup.JOURNAL, periods)
     live = [p for p in periods if p not in rolled]
-    with index_probes(bool(rolled) and len(live) <= LIVE_FEW):
-        rows = _rolled_cells(rolled) + _cells(live)
-        per_currency = _payers_per_currency(rolled, live)
+    few = bool(rolled) and len(live) <= LIVE_FEW  # rolled: PostgreSQL only
+    with index_probes(few):
+        if few and live:
+            live_rows, per_currency = _live_once(rolled, live)
+            rows = _rolled_cells(rolled) + live_rows
+        else:
+            rows = _rolled_cells(rolled) + _cells(live)
+            per_currency = _payers_per_currency(rolled, live)
     for period, kind, stream, currency, clearing, processor_fees, dispute_fees, groups, payers in rows:
         cell = cells[(period, _stream(stream), currency)]
         for tally in (cell, totals[currency]):
@@ -234,11 +257,17 @@ def payer_months_query(periods: list[date]) -> Select[Any]:
 
 def _payers_per_currency(rolled: set[date], live: list[date]) -> list[Any]:
     """Distinct payers per currency over the rolled and the live periods together."""
-    parts: list[Any] = []
-    if live:
-        parts.append(_cash_lines(live, LedgerEntry.currency.label("currency"),
-                                 JournalTransaction.reader_id.label("reader_id"))
-                     .where(JournalTransaction.kind == "charge"))
+    live_payers = (_cash_lines(live, LedgerEntry.currency.label("currency"),
+                               JournalTransaction.reader_id.label("reader_id"))
+                   .where(JournalTransaction.kind == "charge")) if live else None
+    query = _payers_query(rolled, live_payers)
+    return list(db.session.execute(query)) if query is not None else []
+
+
+def _payers_query(rolled: set[date], live_payers: Select[Any] | None) -> Select[Any] | None:
+    """(currency, distinct readers) over the live payers' (currency, reader_id) rows and
+    the rolled periods' payer bitmasks."""
+    parts: list[Any] = [live_payers] if live_payers is not None else []
     masks: dict[int, int] = defaultdict(int)
     for period in rolled:
         masks[period.year] |= 1 << (period.month - 1)
@@ -247,7 +276,31 @@ def _payers_per_currency(rolled: set[date], live: list[date]) -> list[Any]:
         parts.append(select(p.currency.label("currency"), p.reader_id.label("reader_id")).where(
             or_(*(and_(p.year == year, p.months.op("&")(mask) != 0) for year, mask in sorted(masks.items())))))
     if not parts:
-        return []
+        return None
     both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    return list(db.session.execute(
-        select(both.c.currency, func.count(distinct(both.c.reader_id))).group_by(both.c.currency)))
+    return select(both.c.currency, func.count(distinct(both.c.reader_id)).label("payers")).group_by(both.c.currency)
+
+
+def _live_once(rolled: set[date], live: list[date]) -> tuple[list[Any], list[Any]]:
+    """`_cells(live)` and `_payers_per_currency(rolled, live)` in one statement over one
+    read of the live months' cash lines (PostgreSQL, a few live months beside roll-ups:
+    the open month's ~50k groups are probed through the indexes, and their pages,
+    scattered and larger than shared_buffers, cost as much the second time)."""
+    lines = _cash_lines(live, JournalTransaction.period, JournalTransaction.kind, LedgerEntry.stream,
+                        LedgerEntry.currency, LedgerEntry.account, LedgerEntry.amount_minor,
+                        JournalTransaction.id.label("jid"), JournalTransaction.reader_id,
+                        ).cte("live_lines").prefix_with("MATERIALIZED")
+    keys = (lines.c.period, lines.c.kind, lines.c.stream, lines.c.currency)
+    cells = select(literal("cell").label("part"), *keys,
+                   *(func.sum(case((lines.c.account == a, lines.c.amount_minor), else_=0)) for a in CASH_ACCOUNTS),
+                   func.count(distinct(lines.c.jid)), func.count(distinct(lines.c.reader_id))).group_by(*keys)
+    payers = _payers_query(rolled, select(lines.c.currency.label("currency"), lines.c.reader_id.label("reader_id"))
+                           .where(lines.c.kind == "charge"))
+    assert payers is not None  # it has the live part
+    per = payers.subquery()
+    blank = (cast(null(), Date), cast(null(), String), cast(null(), String))
+    padded = select(literal("payers"), *blank, per.c.currency, *(cast(null(), BigInteger) for _ in CASH_ACCOUNTS),
+                    cast(null(), BigInteger), per.c.payers)
+    db.session.execute(text("SET LOCAL work_mem = '64MB'"))  # ~100k live lines and ~290k payers sort in memory
+    rows = list(db.session.execute(union_all(cells, padded)))
+    return ([tuple(r[1:]) for r in rows if r[0] == "cell"], [(r[4], r[-1]) for r in rows if r[0] == "payers"])
