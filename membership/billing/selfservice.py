@@ -11,21 +11,25 @@ Decisions:
   and comment; cancelling twice is a no-op. Resume undoes it before the period ends.
 - Upgrade (a higher monthly-equivalent price) switches now with
   `proration_behavior=always_invoice`: the difference for the rest of the period is
-  invoiced and charged at once. Downgrade switches with `proration_behavior=none`:
-  no credit, the lower price is billed from the next renewal (Stripe's subscription
-  schedules would also defer the tier; our entitlement does not depend on the tier).
+  invoiced and charged at once. Downgrade goes through a subscription schedule
+  (gateway/schedules.py): the reader keeps the tier they paid for until the period
+  ends and the renewal bills the lower one, no credit. Choosing the current plan
+  again, upgrading or cancelling first releases a pending schedule, so a change
+  planned earlier never overrides a later decision. `pending_plan` reads it back.
 - A recurring gift's new amount (min/max of its price, no cover-the-fees) applies
   from the next renewal, without proration.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from membership.billing import mrr
 from membership.billing.catalog import ensure_price, ensure_product
 from membership.billing.checkout import ensure_customer
-from membership.billing.gateway import idempotency_key
+from membership.billing.gateway import idempotency_key, schedules
 from membership.billing.gateway import subscriptions as remote
 from membership.billing.gateway.portal import portal_url as gateway_portal_url
 from membership.billing.models import Plan, PlanKind, Price, Subscription
@@ -66,6 +70,7 @@ def cancel(reader: Reader, subscription_id: int, reason: str | None, comment: st
     if sub.cancel_at_period_end:
         return sub
     with processor_errors():
+        schedules.release_schedule(sub.stripe_subscription_id)
         remote.cancel_at_period_end(sub.stripe_subscription_id, reason, comment)
     return _resync(sub.stripe_subscription_id)
 
@@ -102,17 +107,38 @@ def change_plan(reader: Reader, subscription_id: int, price_id: int) -> Subscrip
     if price.currency != sub.currency:
         raise bad("/price_id", f"the subscription is billed in {sub.currency}")
     if price.id == sub.price_id:
+        with processor_errors():
+            schedules.release_schedule(sub.stripe_subscription_id)  # "keep my plan": drop a pending downgrade
         return sub
     stripe_price = ensure_price(price)
-    item_id, metadata = _stripe_item(sub)
-    upgrade = _monthly(price.amount_minor, price.interval) > _monthly(sub.unit_amount_minor, sub.interval)
     assert stripe_price is not None  # a fixed-amount price always has one
+    metadata = {**_stripe_item(sub)[1], "price_id": str(price.id), "plan_code": plan.code}
+    if _monthly(price.amount_minor, price.interval) <= _monthly(sub.unit_amount_minor, sub.interval):
+        with processor_errors():
+            schedules.defer_price(sub.stripe_subscription_id, stripe_price, metadata=metadata)
+        return _resync(sub.stripe_subscription_id)
+    item_id = _stripe_item(sub)[0]
     with processor_errors():
-        remote.switch_price(sub.stripe_subscription_id, item_id, stripe_price, invoice_now=upgrade,
-                            metadata={**metadata, "price_id": str(price.id), "plan_code": plan.code},
-                            idempotency_key=idempotency_key("plan", sub.stripe_subscription_id,
-                                                            sub.stripe_price_id, stripe_price))
+        schedules.release_schedule(sub.stripe_subscription_id)
+        remote.switch_price(sub.stripe_subscription_id, item_id, stripe_price, invoice_now=True,
+                            metadata=metadata, idempotency_key=idempotency_key(
+                                "plan", sub.stripe_subscription_id, sub.stripe_price_id, stripe_price))
     return _resync(sub.stripe_subscription_id)
+
+
+def pending_plan(sub: Subscription) -> tuple[Price, Plan, datetime] | None:
+    """The tier a scheduled downgrade moves this subscription to, and from when."""
+    if sub.stream is not Stream.MEMBERSHIP or sub.status in TERMINAL_SUBSCRIPTION_STATUSES:
+        return None
+    with processor_errors():
+        change = schedules.pending_change(sub.stripe_subscription_id)
+    if change is None:
+        return None
+    found = db.session.execute(select(Price, Plan).join(Plan).where(
+        Price.stripe_price_id == change.stripe_price_id)).first()
+    if found is None:
+        return None
+    return found[0], found[1], datetime.fromtimestamp(change.starts_at, UTC)
 
 
 def change_amount(reader: Reader, subscription_id: int, amount: str) -> Subscription:

@@ -77,16 +77,17 @@ def test_account_cancel_and_newsletters_forms(member_client: Any, stripe: Any) -
 
 def test_account_plan_change_and_gift_forms(member_client: Any, stripe: Any) -> None:
     sub = subscribe(member_client, MEMBER)
-    account = member_client.get("/account")
-    token = _csrf(account.text)
-    choice = re.search(r'<option value="(\d+)">Sustaining member, \$25\.00 / month', account.text)
-    assert choice, account.text
+    form = member_client.get(f"/account/subscriptions/{sub.id}/plan")
+    token = _csrf(form.text)
+    choice = re.search(r'value="(\d+)" required>\s*<span>Sustaining member</span><br><span class="price">\$25\.00</span>'
+                       r' per month<br>\s*<span class="muted">Starts now', form.text)
+    assert choice, form.text
     res = member_client.post(f"/account/subscriptions/{sub.id}/plan",
                              data={"price_id": choice.group(1), "csrf_token": token})
     assert res.status_code == 303
     remote = stripe.v1.subscriptions.retrieve(sub.stripe_subscription_id)
     assert remote["items"].data[0].price.unit_amount == 2500
     bad = member_client.post(f"/account/subscriptions/{sub.id}/plan", data={"price_id": "x", "csrf_token": token})
-    assert bad.status_code == 422 and b"Choose a plan" in bad.data
+    assert bad.status_code == 400 and b"Choose one of the plans below" in bad.data
     res = member_client.post("/account/gifts/redeem", data={"code": "GIFT-AAAA-BBBB-CCCC-DDDD", "csrf_token": token})
     assert res.status_code == 410 and b"<html" in res.data

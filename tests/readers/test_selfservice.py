@@ -49,9 +49,12 @@ def test_upgrade_now_with_proration_then_downgrade_at_renewal(member_client: Any
     assert invoice.billing_reason == "subscription_update" and invoice.status == "paid" and invoice.amount_paid > 0
     member = _price("member")
     res = member_client.post(f"/api/me/subscriptions/{sub.id}/plan", json={"price_id": member.id})
-    assert res.status_code == 200 and res.get_json()["plan"] == "member"
-    after = stripe.v1.subscriptions.retrieve(sub.stripe_subscription_id)
+    assert res.status_code == 200 and res.get_json()["plan"] == "sustainer"  # the paid tier until renewal
+    after = stripe.v1.subscriptions.retrieve(sub.stripe_subscription_id, params={"expand": ["schedule"]})
     assert after.latest_invoice == remote.latest_invoice  # no charge, no credit: new price from renewal
+    phases = after.schedule.phases  # a subscription schedule: the current tier, then member at renewal
+    assert [p["items"][0].price for p in phases] == [sustainer.stripe_price_id, member.stripe_price_id]
+    assert phases[1].start_date == after["items"].data[0].current_period_end
     eur = db.session.scalar(select(Price).join(Plan).where(Plan.code == "sustainer", Price.currency == "EUR",
                                                            Price.interval == Interval.MONTH))
     assert eur is not None

@@ -1,56 +1,98 @@
-"""The account page: membership status, subscriptions and what a reader can change
-about them (cancel, resume, plan, amount), gifts, newsletters and sign-out."""
+"""The account page: what the reader has (membership, renewals, card, payments,
+statements) with a link to each change, plus newsletters, gift codes and sign-out.
+
+Each change has its own small page (account_changes.py, account_billing.py) so the
+form, its explanation and its errors stay together; this page only shows and links.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from membership.api.validation import validate
-from membership.billing import gifts, selfservice
+from membership.billing import card_update, gifts, selfservice
 from membership.billing.entitlement import entitlement
-from membership.billing.models import Plan, PlanKind, Price, Subscription
-from membership.billing.reader_schemas import ChangeAmountIn, RedeemIn
+from membership.billing.models import Payment, Plan, Price, Subscription
+from membership.billing.processor import ProcessorError
+from membership.billing.reader_schemas import RedeemIn
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Stream, SubscriptionStatus
-from membership.errors import InvalidInput
 from membership.extensions import db
 from membership.identity.consents import request_meta
+from membership.identity.models import Reader
 from membership.identity.sessions import end_session, revoke_all_sessions, session_reader
-from membership.money import format_money
 from membership.readers import services
+from membership.readers.pages.account_common import PER, STATUSES, STREAMS, reader_errors
 from membership.readers.pages.blueprint import bp, page, signed_in
 from membership.unit_of_work import transactional
 
-REASONS = [("too_expensive", "Too expensive"), ("unused", "I don't use it enough"),
-           ("switched_service", "Switched to something else"), ("missing_features", "Missing something"),
-           ("customer_service", "Service problems"), ("other", "Other")]
+_CHANGEABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 
 
-def _plan_choices(sub: Subscription) -> list[dict[str, Any]]:
-    if sub.stream is not Stream.MEMBERSHIP or sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
-        return []
-    prices = db.session.execute(select(Price, Plan).join(Plan).where(
-        Plan.kind == PlanKind.MEMBERSHIP, Plan.active, Price.active, Price.currency == sub.currency,
-        Price.amount_minor.is_not(None), Price.id != sub.price_id).order_by(Plan.rank, Price.interval))
-    return [{"id": p.id, "label": f"{plan.name}, {format_money(p.amount_minor or 0, p.currency)} / {p.interval.value}"}
-            for p, plan in prices]
+def _notices() -> dict[str, str]:
+    return {"confirmed": _("Thank you: your address is confirmed."), "saved": _("Saved."),
+            "resumed": _("Welcome back: your membership renews as before."),
+            "gift": _("Gift redeemed: enjoy your membership!"), "card": _("Your new card is saved."),
+            "upgraded": _("Your new plan starts now. The difference for this period is charged today."),
+            "scheduled": _("Your plan changes at your next renewal. Until then nothing changes."),
+            "kept": _("You keep your current plan."), "amount": _("Your gift's new amount applies from your "
+                                                                  "next payment."),
+            "checkout": _("Thank you! Your payment is being confirmed.")}
 
 
-def _subscription_rows(reader_id: int) -> list[dict[str, Any]]:
-    rows = []
-    subs = select(Subscription).where(Subscription.reader_id == reader_id).order_by(Subscription.id)
-    for s in db.session.scalars(subs):
-        rows.append({"plan_choices": _plan_choices(s),
-                     "amount_change": s.stream is Stream.RECURRING_DONATION and s.status is SubscriptionStatus.ACTIVE,"id": s.id, "label": s.stream.value.replace("_", " ").capitalize(),
-                     "amount": format_money(s.unit_amount_minor * s.quantity, s.currency),
-                     "interval": s.interval.value, "status": s.status.value,
-                     "cancel_at_period_end": s.cancel_at_period_end,
-                     "ends": s.current_period_end.strftime("%d %B %Y") if s.current_period_end else "",
-                     "live": s.status not in TERMINAL_SUBSCRIPTION_STATUSES})
-    return rows
+def _pending(sub: Subscription) -> dict[str, Any] | None:
+    try:
+        found = selfservice.pending_plan(sub)
+    except ProcessorError:
+        return None
+    if found is None:
+        return None
+    price, plan, starts = found
+    return {"name": plan.name, "amount_minor": price.amount_minor or 0, "currency": price.currency,
+            "per": PER[price.interval], "starts": starts}
+
+
+def _row(sub: Subscription, plan_name: str | None) -> dict[str, Any]:
+    live = sub.status not in TERMINAL_SUBSCRIPTION_STATUSES
+    changeable = live and sub.status in _CHANGEABLE and not sub.cancel_at_period_end
+    return {"id": sub.id, "stream": STREAMS[sub.stream], "plan": plan_name, "status": STATUSES[sub.status],
+            "amount_minor": max(0, sub.unit_amount_minor * sub.quantity - sub.discount_minor),
+            "currency": sub.currency, "per": PER[sub.interval], "period_end": sub.current_period_end,
+            "live": live, "ending": live and sub.cancel_at_period_end,
+            "plan_change": changeable and sub.stream is Stream.MEMBERSHIP,
+            "amount_change": changeable and sub.stream is Stream.RECURRING_DONATION,
+            "pending": _pending(sub) if changeable and sub.stream is Stream.MEMBERSHIP else None}
+
+
+def _subscriptions(reader: Reader) -> list[dict[str, Any]]:
+    rows = db.session.execute(select(Subscription, Plan.name).outerjoin(Price, Price.id == Subscription.price_id)
+                              .outerjoin(Plan, Plan.id == Price.plan_id)
+                              .where(Subscription.reader_id == reader.id).order_by(Subscription.id))
+    return [_row(sub, name) for sub, name in rows]
+
+
+def _card(reader: Reader) -> tuple[Any, bool]:
+    """The card on file, and whether Stripe could be asked (the page still works without)."""
+    try:
+        return card_update.card_on_file(reader), True
+    except ProcessorError:
+        return None, False
+
+
+def _payments(reader: Reader) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.reader_id == reader.id)
+                                   .order_by(Payment.paid_at.desc(), Payment.id.desc())))
+
+
+def statement_years(payments: list[Payment]) -> list[int]:
+    """Years (in the outlet's time zone, like the statements) with a gift in them."""
+    tz = ZoneInfo(current_app.config["SETTINGS"].outlet_timezone)
+    return sorted({p.paid_at.astimezone(tz).year for p in payments if p.stream is not Stream.OTHER}, reverse=True)
 
 
 @bp.get("/account")
@@ -58,18 +100,17 @@ def account() -> Any:
     reader = session_reader()
     if reader is None:
         return redirect(url_for(".signin_page"), 303)
-    notices = {"confirmed": "Thank you: your address is confirmed.", "saved": "Saved.",
-               "cancelled": "Cancelled: your membership runs until the end of the paid period.",
-               "resumed": "Welcome back: nothing changes.", "gift": "Gift redeemed: enjoy your membership!"}
-    if request.args.get("checkout") == "success":
-        notices["checkout"] = "Thank you! Your payment is being confirmed."
     key = "checkout" if request.args.get("checkout") == "success" else request.args.get("notice", "")
-    return page("readers/account.html", reader=reader, membership=entitlement(reader.id), reasons=REASONS,
-                subscriptions=_subscription_rows(reader.id), notice=notices.get(key),
+    payments = _payments(reader)
+    card, card_known = _card(reader)
+    return page("readers/account.html", reader=reader, membership=entitlement(reader.id),
+                subscriptions=_subscriptions(reader), notice=_notices().get(key), card=card,
+                card_known=card_known, payments=payments, streams=STREAMS, years=statement_years(payments),
                 newsletters=services.newsletter_status(reader))
 
 
 @bp.post("/account/newsletters")
+@reader_errors
 @transactional
 def account_newsletters() -> Response:
     reader = signed_in()
@@ -77,50 +118,17 @@ def account_newsletters() -> Response:
     return redirect(url_for(".account", notice="saved"), 303)
 
 
-@bp.post("/account/subscriptions/<int:subscription_id>/cancel")
-@transactional
-def account_cancel(subscription_id: int) -> Response:
-    reason = request.form.get("reason") or None
-    if reason not in {r for r, _ in REASONS} | {None}:
-        reason = "other"
-    selfservice.cancel(signed_in(), subscription_id, reason, request.form.get("comment") or None)
-    return redirect(url_for(".account", notice="cancelled"), 303)
-
-
-@bp.post("/account/subscriptions/<int:subscription_id>/resume")
-@transactional
-def account_resume(subscription_id: int) -> Response:
-    selfservice.resume(signed_in(), subscription_id)
-    return redirect(url_for(".account", notice="resumed"), 303)
-
-
-@bp.post("/account/subscriptions/<int:subscription_id>/plan")
-@transactional
-def account_plan(subscription_id: int) -> Response:
-    raw = request.form.get("price_id", "")
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput("Choose a plan.")
-    selfservice.change_plan(signed_in(), subscription_id, int(raw))
-    return redirect(url_for(".account", notice="saved"), 303)
-
-
-@bp.post("/account/subscriptions/<int:subscription_id>/amount")
-@transactional
-def account_amount(subscription_id: int) -> Response:
-    data = validate(ChangeAmountIn, {"amount": request.form.get("amount", "").strip()})
-    selfservice.change_amount(signed_in(), subscription_id, data.amount)
-    return redirect(url_for(".account", notice="saved"), 303)
-
-
 @bp.post("/account/gifts/redeem")
 @transactional
 def account_redeem() -> Response:
+    """Errors go to the blueprint's page (a used code is a 410 that tests read)."""
     data = validate(RedeemIn, {"code": request.form.get("code", "").strip()})
     gifts.redeem(signed_in(), data.code)
     return redirect(url_for(".account", notice="gift"), 303)
 
 
 @bp.post("/account/portal")
+@reader_errors
 @transactional
 def account_portal() -> Response:
     url = selfservice.portal_url(signed_in(), current_app.config["SETTINGS"].public_url.rstrip("/") + "/account")
@@ -135,6 +143,7 @@ def account_signout() -> Response:
 
 
 @bp.post("/account/signout-everywhere")
+@reader_errors
 @transactional
 def account_signout_everywhere() -> Response:
     revoke_all_sessions(signed_in())
