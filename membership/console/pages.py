@@ -1,5 +1,6 @@
 """Importing this module registers every console page module's routes on the blueprint."""
 
+from membership.console import dashboard, drilldown  # noqa: F401  (they register)
 from membership.console.blueprint import bp
 
 __all__ = ["bp"]

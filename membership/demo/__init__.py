@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from membership.billing.models import Payment, Plan, PlanKind, Price, Subscription, SubscriptionEvent
 from membership.db import utcnow
+from membership.demo import history
 from membership.enums import Interval, MrrMovement, Stream, SubscriptionStatus
 from membership.extensions import db
 from membership.identity.models import Reader
@@ -81,6 +82,7 @@ def seed(readers: int, only_if_empty: bool = False, rng_seed: int = 7) -> int:
         if rng.random() < 0.4:
             _member_history(reader, rng.choice(prices), n, rng)
     _demo_rates(now)
+    history.add_history(rng, now)  # a year+ of joins, changes, churn, gifts, refunds (console charts)
     db.session.flush()
     return readers
 
