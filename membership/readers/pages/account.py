@@ -27,7 +27,7 @@ from membership.identity.consents import request_meta
 from membership.identity.models import Reader
 from membership.identity.sessions import end_session, revoke_all_sessions, session_reader
 from membership.readers import services
-from membership.readers.pages.account_common import PER, STATUSES, STREAMS, reader_errors
+from membership.readers.pages.account_common import per, reader_errors, status_name, streams
 from membership.readers.pages.blueprint import bp, page, signed_in
 from membership.unit_of_work import transactional
 
@@ -54,15 +54,15 @@ def _pending(sub: Subscription) -> dict[str, Any] | None:
         return None
     price, plan, starts = found
     return {"name": plan.name, "amount_minor": price.amount_minor or 0, "currency": price.currency,
-            "per": PER[price.interval], "starts": starts}
+            "per": per(price.interval), "starts": starts}
 
 
 def _row(sub: Subscription, plan_name: str | None) -> dict[str, Any]:
     live = sub.status not in TERMINAL_SUBSCRIPTION_STATUSES
     changeable = live and sub.status in _CHANGEABLE and not sub.cancel_at_period_end
-    return {"id": sub.id, "stream": STREAMS[sub.stream], "plan": plan_name, "status": STATUSES[sub.status],
+    return {"id": sub.id, "stream": streams()[sub.stream], "plan": plan_name, "status": status_name(sub.status),
             "amount_minor": max(0, sub.unit_amount_minor * sub.quantity - sub.discount_minor),
-            "currency": sub.currency, "per": PER[sub.interval], "period_end": sub.current_period_end,
+            "currency": sub.currency, "per": per(sub.interval), "period_end": sub.current_period_end,
             "live": live, "ending": live and sub.cancel_at_period_end,
             "plan_change": changeable and sub.stream is Stream.MEMBERSHIP,
             "amount_change": changeable and sub.stream is Stream.RECURRING_DONATION,
@@ -105,7 +105,7 @@ def account() -> Any:
     card, card_known = _card(reader)
     return page("readers/account.html", reader=reader, membership=entitlement(reader.id),
                 subscriptions=_subscriptions(reader), notice=_notices().get(key), card=card,
-                card_known=card_known, payments=payments, streams=STREAMS, years=statement_years(payments),
+                card_known=card_known, payments=payments, streams=streams(), years=statement_years(payments),
                 newsletters=services.newsletter_status(reader))
 
 

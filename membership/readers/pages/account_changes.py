@@ -24,7 +24,7 @@ from membership.billing.processor import ProcessorError
 from membership.enums import Interval, Stream
 from membership.errors import InvalidInput
 from membership.extensions import db
-from membership.readers.pages.account_common import PER, REASON_CODES, REASONS, reader_errors
+from membership.readers.pages.account_common import REASON_CODES, per, reader_errors, reasons
 from membership.readers.pages.blueprint import bp, page, signed_in
 from membership.unit_of_work import transactional
 
@@ -43,7 +43,7 @@ def _plan_name(sub: Subscription) -> str | None:
 @reader_errors
 def cancel_page(subscription_id: int) -> tuple[str, int]:
     sub = selfservice.own_subscription(signed_in(), subscription_id)
-    return page("readers/account_cancel.html", sub=sub, plan=_plan_name(sub), reasons=REASONS)
+    return page("readers/account_cancel.html", sub=sub, plan=_plan_name(sub), reasons=reasons())
 
 
 @bp.post("/account/subscriptions/<int:subscription_id>/cancel")
@@ -80,7 +80,7 @@ def _plan_options(sub: Subscription) -> list[dict[str, Any]]:
         Price.amount_minor.is_not(None), Price.id != sub.price_id).order_by(Plan.rank, Price.interval))
     current = _monthly(sub.unit_amount_minor, sub.interval)
     return [{"id": price.id, "name": plan.name, "amount_minor": price.amount_minor, "currency": price.currency,
-             "per": PER[price.interval], "upgrade": _monthly(price.amount_minor or 0, price.interval) > current}
+             "per": per(price.interval), "upgrade": _monthly(price.amount_minor or 0, price.interval) > current}
             for price, plan in rows]
 
 
@@ -91,7 +91,7 @@ def _plan_form(sub: Subscription, status: int = 200, error: str | None = None) -
     except ProcessorError:  # the form works without knowing a planned change
         pending = None
     return page("readers/account_plan.html", status, sub=sub, plan=_plan_name(sub), options=_plan_options(sub),
-                per=PER[sub.interval], pending=pending, error=error)
+                per=per(sub.interval), pending=pending, error=error)
 
 
 @bp.get("/account/subscriptions/<int:subscription_id>/plan")
@@ -128,7 +128,7 @@ def _gift_price(sub: Subscription) -> Price | None:
 def _amount_form(sub: Subscription, status: int = 200, error: str | None = None, value: str = "") -> tuple[str, int]:
     price = _gift_price(sub)
     bounds = (max(price.min_amount_minor, 1), ceiling(price)) if price is not None else None
-    return page("readers/account_amount.html", status, sub=sub, per=PER[sub.interval], bounds=bounds,
+    return page("readers/account_amount.html", status, sub=sub, per=per(sub.interval), bounds=bounds,
                 error=error, value=value)
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from membership.billing.processor import ProcessorError
 from membership.enums import Interval, Stream, SubscriptionStatus
@@ -24,18 +23,40 @@ from membership.readers.pages.blueprint import message
 P = ParamSpec("P")
 R = TypeVar("R")
 
-REASONS = [("too_expensive", _l("Too expensive")), ("unused", _l("I don't use it enough")),
-           ("switched_service", _l("I switched to something else")), ("missing_features", _l("Something is missing")),
-           ("customer_service", _l("Problems with the service")), ("other", _l("Another reason"))]
-REASON_CODES = frozenset(code for code, _text in REASONS)
 
-STREAMS = {Stream.MEMBERSHIP: _l("Membership"), Stream.RECURRING_DONATION: _l("Recurring gift"),
-           Stream.ONE_TIME_DONATION: _l("One-time gift"), Stream.OTHER: _l("Payment")}
-STATUSES = {SubscriptionStatus.ACTIVE: _l("active"), SubscriptionStatus.TRIALING: _l("free trial"),
-            SubscriptionStatus.PAST_DUE: _l("payment overdue"), SubscriptionStatus.UNPAID: _l("unpaid"),
-            SubscriptionStatus.PAUSED: _l("paused"), SubscriptionStatus.INCOMPLETE: _l("waiting for payment"),
-            SubscriptionStatus.INCOMPLETE_EXPIRED: _l("not started"), SubscriptionStatus.CANCELED: _l("ended")}
-PER = {Interval.MONTH: _l("per month"), Interval.YEAR: _l("per year"), Interval.ONE_TIME: _l("once")}
+
+def N_(text: str) -> str:
+    """Marks text for the catalog at import time; `_()` translates it per request."""
+    return text
+
+
+_REASONS = [("too_expensive", N_("Too expensive")), ("unused", N_("I don't use it enough")),
+            ("switched_service", N_("I switched to something else")), ("missing_features", N_("Something is missing")),
+            ("customer_service", N_("Problems with the service")), ("other", N_("Another reason"))]
+REASON_CODES = frozenset(code for code, _text in _REASONS)
+_STREAMS = {Stream.MEMBERSHIP: N_("Membership"), Stream.RECURRING_DONATION: N_("Recurring gift"),
+            Stream.ONE_TIME_DONATION: N_("One-time gift"), Stream.OTHER: N_("Payment")}
+_STATUSES = {SubscriptionStatus.ACTIVE: N_("active"), SubscriptionStatus.TRIALING: N_("free trial"),
+             SubscriptionStatus.PAST_DUE: N_("payment overdue"), SubscriptionStatus.UNPAID: N_("unpaid"),
+             SubscriptionStatus.PAUSED: N_("paused"), SubscriptionStatus.INCOMPLETE: N_("waiting for payment"),
+             SubscriptionStatus.INCOMPLETE_EXPIRED: N_("not started"), SubscriptionStatus.CANCELED: N_("ended")}
+_PER = {Interval.MONTH: N_("per month"), Interval.YEAR: N_("per year"), Interval.ONE_TIME: N_("once")}
+
+
+def reasons() -> list[tuple[str, str]]:
+    return [(code, _(text)) for code, text in _REASONS]
+
+
+def streams() -> dict[Stream, str]:
+    return {key: _(text) for key, text in _STREAMS.items()}
+
+
+def status_name(status: SubscriptionStatus) -> str:
+    return _(_STATUSES[status])
+
+
+def per(interval: Interval) -> str:
+    return _(_PER[interval])
 
 
 def error_page(exc: DomainError) -> tuple[str, int]:
@@ -72,6 +93,3 @@ def reader_errors(view: Callable[P, R]) -> Callable[P, R | tuple[str, int]]:
     return wrapped
 
 
-def plan_label(name: str, amount_minor: int, currency: str, interval: Interval) -> dict[str, Any]:
-    """The parts a template prints as 'Member: $10.00 per month'."""
-    return {"name": name, "amount_minor": amount_minor, "currency": currency, "per": PER[interval]}

@@ -18,7 +18,7 @@ from membership.billing.giving import counted_payments, year_bounds
 from membership.billing.models import Payment, Plan, Price, Refund, Subscription
 from membership.errors import NotFound
 from membership.extensions import db
-from membership.readers.pages.account_common import STREAMS, reader_errors
+from membership.readers.pages.account_common import reader_errors, streams
 from membership.readers.pages.blueprint import bp, page, signed_in
 
 _FIRST_YEAR = 2000
@@ -50,7 +50,7 @@ def receipt_page(payment_id: int) -> tuple[str, int]:
     refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
         Refund.payment_id == payment.id, Refund.status == "succeeded")) or 0
     kept = max(0, payment.gross_minor - int(refunded))
-    return page("readers/receipt.html", reader=reader, payment=payment, stream=STREAMS[payment.stream],
+    return page("readers/receipt.html", reader=reader, payment=payment, stream=streams()[payment.stream],
                 what_for=_what_for(payment), refunded=int(refunded), kept=kept,
                 tax=_tax(kept, payment.benefit_value_minor), address=current_app.config["SETTINGS"].outlet_postal_address)
 
@@ -73,5 +73,5 @@ def statement_page(year: int) -> tuple[str, int]:
     counted = counted_payments(*year_bounds(year))
     rows = list(db.session.execute(select(counted).where(counted.c.reader_id == reader.id)
                                    .order_by(counted.c.paid_at, counted.c.id)))
-    return page("readers/statement.html", reader=reader, year=year, rows=rows, streams=STREAMS,
+    return page("readers/statement.html", reader=reader, year=year, rows=rows, streams=streams(),
                 totals=_totals(rows), address=current_app.config["SETTINGS"].outlet_postal_address)
