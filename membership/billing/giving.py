@@ -34,11 +34,18 @@ from membership.money import format_money
 
 @dataclass(frozen=True)
 class TaxStatement:
+    """The sentences (English, for staff reports) and the amounts behind them in minor
+    units, so mail can word the same figures in the reader's language."""
+
     deductible: bool
     paid: str
     benefit_value: str
     deductible_amount: str
     lines: tuple[str, ...]
+    currency: str = "USD"
+    paid_minor: int = 0
+    benefit_minor: int = 0
+    deductible_minor: int = 0
 
 
 def _who(settings: Settings) -> str:
@@ -58,7 +65,7 @@ def tax_statement(settings: Settings, paid_minor: int, benefit_minor: int, curre
     if settings.fiscal_status == "for_profit":
         line = (f"{settings.outlet_name} is not a charitable organization: this payment is "
                 "not tax-deductible as a charitable contribution.")
-        return TaxStatement(False, paid, value, format_money(0, currency), (line,))
+        return TaxStatement(False, paid, value, format_money(0, currency), (line,), currency, paid_minor, benefit, 0)
     if benefit == 0:
         detail = "No goods or services were provided in exchange for this contribution."
     else:
@@ -66,7 +73,8 @@ def tax_statement(settings: Settings, paid_minor: int, benefit_minor: int, curre
                   f"fair-market value of {value}. The amount deductible for federal income tax "
                   f"purposes is limited to {deductible} = {paid} paid - {value} fair-market value of benefits.")
     keep = "Please keep this message for your tax records."
-    return TaxStatement(True, paid, value, deductible, (_who(settings), detail, keep))
+    return TaxStatement(True, paid, value, deductible, (_who(settings), detail, keep), currency, paid_minor, benefit,
+                        deductible_minor)
 
 
 def year_bounds(year: int, settings: Settings | None = None) -> tuple[datetime, datetime]:

@@ -1,6 +1,7 @@
 """What identity tells mail (which sits below it): the reader's name for every notice's
-greeting, the variables of its own kinds (confirmation, sign-in link, welcome), and
-that nothing goes to a reader whose data was erased."""
+greeting, the language every mail to them is written in, the variables of its own kinds
+(confirmation, sign-in link, welcome), and that nothing goes to a reader whose data was
+erased."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from membership.mail.models import Notice
 def _name(reader_id: int) -> str:
     reader = db.session.get(Reader, reader_id)
     return (reader.name if reader else "") or ""
+
+
+def _language(reader_id: int) -> str | None:
+    reader = db.session.get(Reader, reader_id)
+    return reader.language if reader else None
 
 
 @kinds.loader("confirm_signup", "magic_link", "welcome")
@@ -35,3 +41,4 @@ def reader_not_erased(notice: Notice) -> str | None:
 
 
 kinds.naming_readers(_name)
+kinds.languages_of_readers(_language)

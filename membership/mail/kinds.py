@@ -2,7 +2,8 @@
 the domains that record notices tell it, at start-up (their `register.py`), for each
 kind: how to load its template variables from the notice's context, whether it is a
 renewal-law notice (the layout then says how to cancel), and checks that a notice still
-applies when its turn to be sent comes. Identity tells it how to name the reader.
+applies when its turn to be sent comes. Identity tells it how to name the reader and
+which language the reader reads (every mail is rendered in it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ LOADERS: dict[str, Loader] = {}
 RENEWAL_LAW_KINDS: set[str] = set()
 _CHECKS: list[Check] = []
 _READER_NAME: list[Callable[[int], str]] = []
+_READER_LANGUAGE: list[Callable[[int], str | None]] = []
 
 
 def loader(*kinds: str) -> Callable[[Loader], Loader]:
@@ -59,3 +61,12 @@ def naming_readers(lookup: Callable[[int], str]) -> None:
 
 def reader_name(reader_id: int | None) -> str:
     return _READER_NAME[0](reader_id) if reader_id is not None and _READER_NAME else ""
+
+
+def languages_of_readers(lookup: Callable[[int], str | None]) -> None:
+    _READER_LANGUAGE[:] = [lookup]
+
+
+def reader_language(reader_id: int | None) -> str | None:
+    """The reader's stored language; None (the default language) for mail to no reader."""
+    return _READER_LANGUAGE[0](reader_id) if reader_id is not None and _READER_LANGUAGE else None

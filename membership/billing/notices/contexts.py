@@ -3,7 +3,9 @@ carries (registered with mail through `mail.kinds.loader`).
 
 Notices store ids and small values (COMMON.md's table); the copy is built from the
 database at send time, so a receipt shows the payment as recorded, not as guessed
-when the webhook ran.
+when the webhook ran. Loaders give facts (names, flags, codes, amounts and dates formatted
+for the mail's language); the words around them are the mail templates', so they are
+translated in one catalog (membership/mail/translations).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from membership.config import Settings
 from membership.enums import Interval, Stream
 from membership.errors import NotFound
 from membership.extensions import db
+from membership.i18n import day
+from membership.i18n import money as format_money
 from membership.mail.kinds import loader
-from membership.money import format_money
 
 
 def local_date(value: datetime | int | float | str | None, settings: Settings) -> str:
-    """A date as the reader reads it, in the outlet's time zone: 'March 5, 2027'."""
+    """A date as the reader reads it, in the outlet's time zone and the language the mail
+    is rendered in (mail renders inside `i18n.in_language`): 'March 5, 2027'."""
     if value is None or value == "":
         return ""
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
@@ -33,7 +37,7 @@ def local_date(value: datetime | int | float | str | None, settings: Settings) -
     elif isinstance(value, str):
         value = datetime.fromisoformat(value)
     local = value.astimezone(ZoneInfo(settings.outlet_timezone))
-    return f"{local:%B} {local.day}, {local.year}"
+    return day(local.date())
 
 
 def _get(model: Any, ident: Any) -> Any:
@@ -44,6 +48,7 @@ def _get(model: Any, ident: Any) -> Any:
 
 
 def _interval_text(interval: str, count: int) -> str:
+    """English only (logs, staff): mail words the interval from `interval_unit`/`interval_count`."""
     if interval == Interval.ONE_TIME:
         return "once"
     return interval if count == 1 else f"{count} {interval}s"
@@ -58,9 +63,11 @@ def subscription_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]
     plan = db.session.get(Plan, price.plan_id) if price else None
     amount = sub.unit_amount_minor * sub.quantity
     out = {
-        "plan_name": plan.name if plan else "your membership",
+        "plan_name": plan.name if plan else "",
         "amount": format_money(amount, sub.currency),
         "interval": _interval_text(sub.interval, sub.interval_count),
+        "interval_unit": Interval(sub.interval).value,
+        "interval_count": sub.interval_count or 1,
         "is_donation": sub.stream == Stream.RECURRING_DONATION,
         "period_end": local_date(sub.current_period_end, settings),
         "trial_end": local_date(sub.trial_end, settings),
@@ -101,8 +108,7 @@ def receipt_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "paid": format_money(pay.gross_minor, pay.currency),
         "paid_on": local_date(pay.paid_at, settings),
-        "what": "donation" if pay.stream in (Stream.ONE_TIME_DONATION, Stream.RECURRING_DONATION)
-        else "membership payment",
+        "is_donation": pay.stream in (Stream.ONE_TIME_DONATION, Stream.RECURRING_DONATION),
         "reference": pay.stripe_charge_id,
         "tax": tax_statement(settings, pay.gross_minor, pay.benefit_value_minor, pay.currency),
     }
@@ -121,7 +127,7 @@ def checkout_failure_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, 
     is_donation = bool(ctx.get("donation"))
     return {
         "amount": format_money(int(ctx.get("amount_minor") or 0), str(ctx.get("currency") or "usd")),
-        "what": f"your {plan_name}" if plan_name else ("your donation" if is_donation else "your payment"),
+        "plan_name": plan_name,
         "is_donation": is_donation,
     }
 
@@ -139,7 +145,7 @@ def statement_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         .order_by(counted.c.paid_at, counted.c.id)
     ).all()
     lines = [{"date": local_date(paid_at, settings), "amount": format_money(int(net), currency),
-              "benefit": format_money(int(benefit), currency), "stream": Stream(stream).value.replace("_", " ")}
+              "benefit": format_money(int(benefit), currency), "stream": Stream(stream).value}
              for paid_at, net, benefit, stream in rows]
     total, benefit = int(ctx["total_minor"]), int(ctx["benefit_minor"])
     return {"year": year, "currency": currency, "lines": lines,
@@ -158,9 +164,9 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "code": ctx.get("code", ""),
         "recipient_name": gift.recipient_name,
-        "giver_name": (giver.name or "A friend") if giver else "A friend",
+        "giver_name": (giver.name or "") if giver else "",
         "gift_message": gift.message or "",
-        "plan_name": plan.name if plan else "a membership",
+        "plan_name": plan.name if plan else "",
         "months": gift.months,
         "recipient_email": gift.recipient_email.lower(),
         "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/account",
