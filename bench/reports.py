@@ -48,19 +48,31 @@ months 26 s; scan 375 ms; cold / warm):
   arrive).
 - donors 3y 0.43 / 0.34 s (1.15x): one statement over one CTE of the gifts (refunds and
   disputes joined to ~150k donation payments once instead of three times); no roll-up.
-- journal-export 1m 1.07 / 1.05 s (2.86x): STILL OVER. The CSV is now written by
-  PostgreSQL (accounting_csv.py; Python ~0.08 s, was ~1.4 s), so all that is left is
-  SQL (~0.95 s): ~48k journal groups of the month read by a bitmap scan (~0.18 s: the
-  seed inserts them by kind, so they sit on ~22k heap pages), ~48k index probes for their
-  ~122k ledger lines (~0.45 s, pages scattered the same way and mostly outside
-  shared_buffers, so cold is no better than warm), rendering the journal cells once per
-  journal (~0.1 s) and the line cells and per-journal aggregation (~0.3 s). A month's
-  lines do not shrink with a roll-up of sums; the next step is a clustered copy per
-  closed month (one row per journal and currency in export order, lines as arrays; the
-  reader's name joined at read time so renames and erasure stay live), which removes
-  the scattered reads (~0.6 s).
-- cash-summary 3y 0.93 / 0.83 s (2.48x, unchanged code: the live open month and the
-  distinct payers), recognition-waterfall 3y 1.61x, deferred-revenue 3y 0.99x.
+- journal-export 1m 1.07 / 1.05 s (2.86x) and cash-summary 3y 0.93 / 0.83 s (2.48x), then
+  (see below); recognition-waterfall 3y 1.61x, deferred-revenue 3y 0.99x.
+Issue 15, third step (fresh 100k seed, 2026-12-04 21:04, load 2.0 at start and ~3.8 at the
+end from other work; roll-up of 3 x 36 months 49.7 s, ~25 s more than before: the export copy;
+scan 442 ms; cold / warm; every report at most 1.79x, nothing over 2.5x):
+- journal-export 1m 0.74 / 0.62 s (1.68x; 0.46 / 0.44 s = 1.19x on a quieter re-run over
+  a kept database, scan 384 ms): June 2026 is rolled, so its CSV comes from the stored
+  copy (journal_store.py, docs/reports.md): ~41k rows of one month in one currency read
+  by one index range (~250 heap pages, ~10 ms) and joined to readers for the name (a
+  hash join, ~35 ms). What is left is rendering: each journal's lines through the live
+  file's own cell SQL (~0.01 ms a journal, ~0.3-0.4 s; the subplan runs in the leader,
+  so the parallel workers only read) and Python joining ~41k strings into a 10 MB body
+  and the response (~0.06 s). Before: ~48k scattered journal groups and ~45k index
+  probes for their lines (~0.6 s of ~0.95 s). The open month (and a dirty one) is still
+  written live (accounting_csv.py), ~1 s for a whole month.
+- cash-summary 3y 0.65 / 0.66 s (1.49x): 35 months from the roll-up (~5 ms); the open
+  month's cells and distinct payers are now one statement over one materialized read of
+  its ~100k cash lines (cash._live_once; they were two reads of the same ~50k scattered
+  groups, ~0.35 s each) with sorts in memory; the rest is that read (~0.25 s: the index
+  probes) and counting ~290k payers (rolled bitmasks plus the open month's) distinct.
+- recognition-waterfall 3y 0.45 / 0.40 s (1.02x): the open billing month's payments by a
+  range of ix_payments_stream_paid_at (was a filter over all 1.4M payments, ~0.3 s);
+  left: its ~50k schedules probed by payment (~0.2 s) and the ~8k pending schedules.
+- payouts 3y 1.79x, churn 3y 1.25x, deferred-revenue 3y 1.11x, cohorts 3y 1.07x: unchanged
+  code (payouts and churn are the largest ratios now: payouts reads every payout line).
 Numbers on this box swing +-50% with the other engineers' load; compare ratios, not ms.
 """
 
