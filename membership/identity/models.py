@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask import has_request_context
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, intpk, optional_timestamp, str_enum, timestamp
+from membership.i18n import DEFAULT_LANGUAGE, select_language
+
+
+def language_of_the_request() -> str:
+    """A reader created by a page or an API call reads that request's language (?lang=,
+    the cookie, Accept-Language: membership/i18n.py), whichever path created them (sign-up,
+    join, donate, gift); one created by a command or an import reads the default."""
+    return select_language() if has_request_context() else DEFAULT_LANGUAGE
 
 
 class Reader(Base):
@@ -31,8 +40,8 @@ class Reader(Base):
     # Staff-only remarks about the reader (a member import's "note"); erased with the reader.
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The language the reader reads (membership/i18n.py): set from the page they signed up
-    # on or switched to, and the language of every mail they get.
-    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # on or switched to (readers/pages/language.py), and the language of every mail they get.
+    language: Mapped[str] = mapped_column(String(8), default=language_of_the_request, server_default="en")
 
 
 class ReaderLabel(Base):
