@@ -66,6 +66,6 @@ def customer_card(customer_id: str) -> Card | None:
     settings = getattr(customer, "invoice_settings", None)
     pm = getattr(settings, "default_payment_method", None) if settings is not None else None
     card = getattr(pm, "card", None) if pm is not None and not isinstance(pm, str) else None
-    if card is None:
+    if pm is None or card is None:
         return None
     return Card(str(pm.id), str(card.brand), str(card.last4), int(card.exp_month), int(card.exp_year))
