@@ -6,7 +6,7 @@ groups of one month are not stored together), which is most of the ~1 s it took.
 sum cannot stand in for them (the export lists every line), so when a month rolls
 (`rollup_build.build_journal`, the `journal` source) its journals are copied into
 `report_export_journals`: one row per journal and currency, in export order, lines
-as arrays (~9 MB a month, read in one short index range scan).
+as arrays (~7 MB a month at 100k readers, read in one short index range scan).
 
 What is stored is what does not change once the month is closed and clean: journal
 ids, dates, memos, each line's account (an index into `ACCOUNT_KEYS`) and amount.
