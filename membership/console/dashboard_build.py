@@ -16,6 +16,7 @@ from membership.console.dashboard_sections import (
     Table,
     count_cell,
     drill,
+    month_cell,
     month_label,
     month_param,
     rate_text,
@@ -35,7 +36,7 @@ def mrr_section(f: data.Filters, mrr: data.MrrData, members: churn.Churn) -> Sec
     first = members.months[0].paying_start if members.months else 0
     table.rows.append([text_cell(f"Start ({f.start.isoformat()})"), money.cell(mrr.start_minor), count_cell(first)])
     for m in mrr.months:
-        table.rows.append([text_cell(m.month.isoformat()), money.cell(m.end_minor), count_cell(paying.get(m.month, 0))])
+        table.rows.append([month_cell(m.month), money.cell(m.end_minor), count_cell(paying.get(m.month, 0))])
     charts = [
         Chart("chart-mrr", f"Membership MRR ({unit_words(f)})",
               f"Monthly recurring revenue from memberships at the end of each month, {labels[0]} to {labels[-1]}: "
@@ -60,7 +61,7 @@ def movements_section(f: data.Filters, mrr: data.MrrData) -> Section:
     for m in mrr.months:
         cells = [money.cell(m.movements.get(k, 0), _movement_link(f, m.month, k, m.movements.get(k, 0)))
                  for k, _ in kinds]
-        table.rows.append([text_cell(m.month.isoformat()), *cells, money.cell(sum(m.movements.values()))])
+        table.rows.append([month_cell(m.month), *cells, money.cell(sum(m.movements.values()))])
     table.foot.append([text_cell("Total"), *(money.cell(mrr.movements.get(k, 0)) for k, _ in kinds),
                        money.cell(sum(mrr.movements.values()))])
     shown = [(k, n) for k, n in kinds if any(m.movements.get(k, 0) for m in mrr.months)]
@@ -95,7 +96,7 @@ def cash_section(f: data.Filters, cash: data.CashData) -> Section:
         cells = [money.cell(row.get(s, 0), drill("charges", month=month_param(m), stream=s,
                                                    currency=view_currency(f)) if row.get(s, 0) else None)
                  for s in streams]
-        table.rows.append([text_cell(m.isoformat()), *cells, money.cell(sum(row.values()))])
+        table.rows.append([month_cell(m), *cells, money.cell(sum(row.values()))])
     table.foot.append([text_cell("Total"), *(money.cell(sum(cash.net_sales.get(m, {}).get(s, 0) for m in f.months))
                                              for s in streams),
                        money.cell(sum(sum(r.values()) for r in cash.net_sales.values()))])
@@ -119,7 +120,7 @@ def recognition_section(f: data.Filters, cash: data.CashData) -> Section:
                   ["Month", "Cash received (net sales)", "Recognised revenue", "Deferred at month end"],
                   ["month", "cash_minor", "recognized_minor", "deferred_end_minor"])
     for m in f.months:
-        table.rows.append([text_cell(m.isoformat()), money.cell(cash.membership_cash.get(m, 0)),
+        table.rows.append([month_cell(m), money.cell(cash.membership_cash.get(m, 0)),
                            money.cell(cash.recognized.get(m, 0)), money.cell(cash.deferred_closing.get(m, 0))])
     last = f.months[-1]
     table.foot.append([text_cell("Total"), money.cell(sum(cash.membership_cash.values())),
@@ -146,17 +147,18 @@ def churn_section(f: data.Filters, report: churn.Churn) -> Section:
     for m in report.months:
         link = drill("movements", month=month_param(m.month), kind="churn") if m.logo_churn.numerator else None
         r = m.annual_renewals
-        table.rows.append([text_cell(m.month.isoformat()), count_cell(m.paying_start),
+        table.rows.append([month_cell(m.month), count_cell(m.paying_start),
                            Cell(rate_text(m.logo_churn), m.logo_churn.numerator, link),
                            Cell(rate_text(m.voluntary), m.voluntary.numerator),
                            Cell(rate_text(m.delinquent), m.delinquent.numerator), count_cell(r.came_up),
                            Cell(rate_text(r.rate), r.renewed), count_cell(r.lapsed), count_cell(r.pending)])
-    chart = Chart("chart-churn", "Logo churn and annual renewal rate",
-                  "Share of paying members who churned in each month, and share of annual memberships due that "
-                  "renewed (months with none due have no point).", labels,
+    chart = Chart("chart-churn", "Logo churn per month",
+                  "Share of the members paying at each month's start who churned in it: all, voluntary "
+                  "(cancelled) and delinquent (failed payments). Annual renewals are in the table.", labels,
                   [Series("Logo churn %", [_pct(m.logo_churn) for m in report.months]),
-                   Series("Annual renewal rate %", [_pct(m.annual_renewals.rate) for m in report.months])],
-                  fmt=lambda v: f"{v:.1f}%", tick=lambda v: f"{v:g}%", axis_label="Percent")
+                   Series("Voluntary %", [_pct(m.voluntary) for m in report.months]),
+                   Series("Delinquent %", [_pct(m.delinquent) for m in report.months])],
+                  fmt=lambda v: f"{v:.1f}%", tick=lambda v: f"{v:g}%", axis_label="Percent of paying members")
     return Section("churn", "Churn and renewals", "Logo churn: members paying at the month's start who stopped "
                    "paying in it after a churn; renewals: annual paid periods ending in the month.", table, [chart])
 

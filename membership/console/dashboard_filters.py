@@ -1,6 +1,6 @@
 """The dashboard's GET form: a range of months and a currency view, checked and defaulted.
 
-Default: the last twelve months including the current (open) one, every currency
+Default: the last twelve whole months (the current one is a choice away), every currency
 converted into the outlet's main currency. Months are typed as YYYY-MM (the form's
 month inputs send that); the end month is included, so "2026-01 to 2026-12" is a year.
 """
@@ -31,8 +31,10 @@ def parse_month(value: str, name: str) -> date:
 
 
 def default_end() -> date:
-    """The first day of next month: the range ends with the current month."""
-    return next_month(local_date(utcnow()).replace(day=1))
+    """The first day of the current month: the default range is the last twelve whole
+    months (a month to date would end every chart in a cliff); choose the current month
+    as the last one to see it so far."""
+    return local_date(utcnow()).replace(day=1)
 
 
 def parse(args: Mapping[str, str]) -> data.Filters:

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from membership.console import dashboard_data as data
 from membership.console.charts import Chart
+from membership.db import utcnow
+from membership.ledger.journal import local_date
 from membership.money import SYMBOLS, decimals, format_money, from_minor
 from membership.reports.churn import Rate
 
@@ -59,6 +61,12 @@ class Section:
 
 def month_label(month: date) -> str:
     return month.strftime("%b %Y")
+
+
+def month_cell(month: date) -> Cell:
+    """"Mar 2026" on the page (the open month marked "to date"), 2026-03-01 in the CSV."""
+    to_date = month == local_date(utcnow()).replace(day=1)
+    return Cell(month_label(month) + (" (to date)" if to_date else ""), month.isoformat(), numeric=False)
 
 
 def text_cell(value: str) -> Cell:
