@@ -231,6 +231,8 @@ def load_settings(environ: Mapping[str, str] | None = None, var_dir: Path = VAR_
     values = _read(env, mode)
     known = {f.name for f in fields(Settings)}
     values.update({k: v for k, v in overrides.items() if k in known})
+    if isinstance(values.get("embed_allowed_origins"), str):  # an override written as the env var is
+        values["embed_allowed_origins"] = _origins(values["embed_allowed_origins"])
     _secrets(values, mode, var_dir)
     settings = Settings(**values)
     if settings.redis_url and "broker_url" not in overrides and not env.get("BROKER_URL"):

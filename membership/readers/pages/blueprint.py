@@ -42,9 +42,17 @@ def signed_in() -> Reader:
     return reader
 
 
+def checks_own_csrf(view: Any) -> Any:
+    """For a POST view that checks its own CSRF token (the embedded forms, whose frame has
+    no session: readers/pages/embed.py); every other POST is checked against the session."""
+    view.checks_own_csrf = True
+    return view
+
+
 @bp.before_request
 def _csrf() -> None:
-    if request.method == "POST":
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method == "POST" and not getattr(view, "checks_own_csrf", False):
         check_csrf()
 
 
