@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -15,6 +15,7 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 Amount = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,4})?$")]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text1000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+PromoCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,64}$")]
 
 
 class PriceOut(BaseModel):
@@ -50,6 +51,9 @@ class GiftIn(ApiModel):
     recipient_name: Text200
     message: Text1000 | None = None
     months: int = Field(default=12, ge=1, le=24)
+    # The day the recipient gets the code by mail (billing/gifts.py); without it the code
+    # goes to the purchaser at once, who passes it on.
+    deliver_on: date | None = None
 
 
 class CheckoutIn(ApiModel):
@@ -69,6 +73,7 @@ class CheckoutIn(ApiModel):
     message: Text1000 | None = None
     accept_auto_renewal: bool = False
     gift: GiftIn | None = None
+    promotion_code: PromoCode | None = None  # a Stripe promotion code, as the reader typed it
 
 
 class CheckoutOut(BaseModel):
