@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from membership.billing.fees import fee_to_cover
+from membership.billing.gifts import delivery_problem
 from membership.billing.models import Plan, PlanKind, Price
 from membership.billing.reader_schemas import CheckoutIn
 from membership.enums import Interval
@@ -91,6 +92,10 @@ def _gift_offer(plan: Plan, data: CheckoutIn, currency: str) -> Offer:
     assert data.gift is not None
     if plan.kind is not PlanKind.MEMBERSHIP:
         raise bad("/gift", "only memberships can be given as gifts")
+    if data.gift.deliver_on is not None:
+        problem = delivery_problem(data.gift.deliver_on)
+        if problem:
+            raise bad("/gift/deliver_on", problem)
     months = data.gift.months
     yearly = db.session.scalar(select(Price).where(Price.plan_id == plan.id, Price.currency == currency,
                                                    Price.interval == Interval.YEAR, Price.active))
