@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -33,9 +34,11 @@ from membership.billing.gateway.checkout import (
     open_checkout_session,
 )
 from membership.billing.gateway.customers import create_customer
+from membership.billing.gateway.errors import InvalidRequest
 from membership.billing.models import CheckoutSession, CheckoutStatus, Donation, GiftMembership, TributeKind
 from membership.billing.offerings import Offer, resolve
 from membership.billing.processor import processor_errors
+from membership.billing.promotions import AppliedPromotion, PromotionRefused, apply_code, intro_offer
 from membership.billing.reader_schemas import CheckoutIn
 from membership.db import utcnow
 from membership.errors import Conflict
@@ -45,6 +48,16 @@ from membership.identity.models import ConsentKind, Reader
 
 AUTO_RENEWAL_CONSENT_VERSION = "auto-renewal-2026-01"
 REUSE_OPEN_FOR = timedelta(hours=23)  # Stripe expires sessions after 24 h
+
+
+@dataclass(frozen=True)
+class ReturnUrls:
+    """Where Stripe sends the reader back: a page may name its own (a thank-you page,
+    an abandoned-checkout page); the API keeps the account page. `success` may carry
+    Stripe's `{CHECKOUT_SESSION_ID}` placeholder."""
+
+    success: str
+    cancel: str
 
 
 def ensure_customer(reader: Reader) -> str:
@@ -75,7 +88,9 @@ def _reusable(prefix: str) -> tuple[CheckoutSession | None, int]:
     return None, len(rows)
 
 
-def _urls() -> tuple[str, str]:
+def _urls(returns: ReturnUrls | None) -> tuple[str, str]:
+    if returns is not None:
+        return returns.success, returns.cancel
     base = current_app.config["SETTINGS"].public_url.rstrip("/")
     return (f"{base}/account?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
             f"{base}/account?checkout=cancel")
@@ -97,14 +112,42 @@ def _metadata(reader: Reader, data: CheckoutIn, offer: Offer) -> dict[str, str]:
         md.update(tribute_kind=data.tribute.kind, honoree_name=data.tribute.name)
     if data.anonymous:
         md["anonymous"] = "true"
+    if data.gift is not None and data.gift.deliver_on is not None:
+        md["deliver_on"] = data.gift.deliver_on.isoformat()  # read back when the payment succeeds
     return md
 
 
-def _request(reader: Reader, data: CheckoutIn, offer: Offer, customer: str) -> CheckoutRequest:
-    success, cancel = _urls()
+def _request(reader: Reader, data: CheckoutIn, offer: Offer, customer: str, returns: ReturnUrls | None,
+             promo: AppliedPromotion | None) -> CheckoutRequest:
+    success, cancel = _urls(returns)
     return CheckoutRequest(customer_id=customer, reader_id=reader.id, item=_line_item(offer),
                            metadata=_metadata(reader, data, offer), success_url=success, cancel_url=cancel,
-                           recurring=offer.recurring, donation=offer.kind == "one_time_donation")
+                           recurring=offer.recurring, donation=offer.kind == "one_time_donation",
+                           trial_days=offer.price.trial_days if offer.kind == "membership" else 0,
+                           promotion_code_id=promo.promotion_code_id if promo else None)
+
+
+def promotion_for(data: CheckoutIn, offer: Offer, customer: str | None) -> AppliedPromotion | None:
+    """The typed code (refused with the reason) or else the tier's intro offer, for memberships."""
+    if offer.kind != "membership":
+        if data.promotion_code:
+            raise PromotionRefused("unknown", "codes apply to memberships only")
+        return None
+    if data.promotion_code:
+        return apply_code(data.promotion_code, offer.total_minor, offer.currency, offer.price.interval, customer)
+    return intro_offer(offer.plan.code, offer.total_minor, offer.currency, offer.price.interval)
+
+
+def _open(req: CheckoutRequest, key: str, promo: AppliedPromotion | None) -> OpenedSession:
+    """Stripe's refusal of the discount itself (first purchase only, ...) is the reader's
+    input error on the code field, not a processor failure."""
+    with processor_errors():
+        try:
+            return open_checkout_session(req, key)
+        except InvalidRequest as exc:
+            if promo is not None and (exc.param or "").startswith("discounts"):
+                raise PromotionRefused("customer", exc.user_message or "this code cannot be used here") from exc
+            raise
 
 
 def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: OpenedSession, key: str) -> CheckoutSession:
@@ -132,19 +175,23 @@ def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: OpenedS
     return row
 
 
-def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta) -> CheckoutSession:
-    """Validate, then reuse or create the Checkout Session for this purchase. Flushes."""
+def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta,
+                   returns: ReturnUrls | None = None) -> CheckoutSession:
+    """Validate, then reuse or create the Checkout Session for this purchase. Flushes.
+
+    A promotion code (typed, or the tier's intro offer) is checked before anything is
+    created, and the consent records the price the reader was shown: the discounted one."""
     offer = resolve(data)
     if offer.kind == "membership" and entitlement(reader.id).source == "subscription":
         raise Conflict("You already have a membership: change its plan instead.")
+    promo = promotion_for(data, offer, reader.stripe_customer_id)
     customer = ensure_customer(reader)
     prefix = _fingerprint(customer, data, offer)
     existing, generation = _reusable(prefix)
     if existing is not None:
         return existing
     key = f"{prefix}:{generation}"
-    with processor_errors():
-        session = open_checkout_session(_request(reader, data, offer, customer), key)
+    session = _open(_request(reader, data, offer, customer, returns, promo), key, promo)
     try:
         with db.session.begin_nested():
             row = _local_rows(reader, data, offer, session, key)
@@ -153,6 +200,6 @@ def start_checkout(reader: Reader, data: CheckoutIn, meta: RequestMeta) -> Check
         return row
     if offer.recurring:
         record_consent(reader, ConsentKind.AUTO_RENEWAL, AUTO_RENEWAL_CONSENT_VERSION, "checkout", meta,
-                       price_minor=offer.total_minor, currency=offer.currency)
+                       price_minor=promo.first_amount_minor if promo else offer.total_minor, currency=offer.currency)
     return row
 

@@ -38,6 +38,8 @@ class CheckoutRequest:
     cancel_url: str
     recurring: bool
     donation: bool = False  # the pay button says "Donate"
+    trial_days: int = 0  # a free trial before the first charge (subscriptions only)
+    promotion_code_id: str | None = None  # promo_...: the discount shown to the reader before Checkout
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class CheckoutSession:
     metadata: dict[str, str]
     amount_total: int
     currency: str | None  # upper case
+    status: str | None = None  # open | complete | expired
+    amount_discount: int = 0
 
 
 def _line_item(item: CatalogPrice | InlinePrice) -> dict[str, Any]:
@@ -78,11 +82,16 @@ def _params(req: CheckoutRequest) -> dict[str, Any]:
                               "metadata": req.metadata, "line_items": [_line_item(req.item)],
                               "success_url": req.success_url, "cancel_url": req.cancel_url}
     if req.recurring:
-        params.update(mode="subscription", subscription_data={"metadata": req.metadata})
+        subscription_data: dict[str, Any] = {"metadata": req.metadata}
+        if req.trial_days:
+            subscription_data["trial_period_days"] = req.trial_days
+        params.update(mode="subscription", subscription_data=subscription_data)
     else:
         params.update(mode="payment", payment_intent_data={"metadata": req.metadata})
         if req.donation:
             params["submit_type"] = "donate"
+    if req.promotion_code_id:
+        params["discounts"] = [{"promotion_code": req.promotion_code_id}]
     return params
 
 
@@ -102,4 +111,5 @@ def fetch_checkout_session(session_id: str) -> CheckoutSession:
         customer_id=id_of(data.get("customer")), client_reference_id=data.get("client_reference_id"),
         subscription_id=id_of(data.get("subscription")), payment_intent_id=id_of(data.get("payment_intent")),
         metadata=metadata(data), amount_total=int(data.get("amount_total") or 0),
-        currency=currency(data.get("currency")))
+        currency=currency(data.get("currency")), status=data.get("status"),
+        amount_discount=int((data.get("total_details") or {}).get("amount_discount") or 0))

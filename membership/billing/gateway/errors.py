@@ -22,10 +22,12 @@ R = TypeVar("R")
 class GatewayError(Exception):
     """Stripe refused the request or could not be reached."""
 
-    def __init__(self, message: str, *, user_message: str | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, user_message: str | None = None, code: str | None = None,
+                 param: str | None = None) -> None:
         super().__init__(message)
         self.user_message = user_message  # Stripe's text meant for people, when it gave one
         self.code = code
+        self.param = param  # the request parameter Stripe refused, when it named one
 
 
 class InvalidRequest(GatewayError):
@@ -69,7 +71,7 @@ def translate(exc: stripe.StripeError) -> GatewayError:
         kind = RateLimited
     elif isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
         kind = Unavailable
-    return kind(str(exc), user_message=exc.user_message, code=exc.code)
+    return kind(str(exc), user_message=exc.user_message, code=exc.code, param=getattr(exc, "param", None))
 
 
 @contextmanager
