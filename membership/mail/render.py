@@ -116,7 +116,7 @@ def render_notice(notice: Notice, settings: Settings) -> Rendered:
     with in_language(reader_language(notice.reader_id)) as language:
         variables = base_vars(notice, settings) | LOADERS[notice.kind](context, settings)
         variables["language"] = language
-        if "plan_name" in variables and not variables["plan_name"]:
+        if "plan_name" in variables and variables["plan_name"] is None:  # a plan since deleted
             variables["plan_name"] = gettext("membership")
         env = environment()
         text = env.get_template(f"{notice.kind}.txt").render(variables)

@@ -125,3 +125,15 @@ def test_a_reader_who_switches_language_gets_the_next_mail_in_the_new_one(app: F
     db_session.query(Notice).filter_by(reader_id=reader.id).delete()
     subject, _, _ = _sent(app, db_session, mailbox, _sign_in(db_session, reader))
     assert ARMENIAN.search(subject)
+
+
+def test_a_donation_without_a_plan_is_worded_as_a_donation_in_armenian(app: Flask, db_session: Any) -> None:
+    from membership.mail.render import render_notice
+    from tests.mail.conftest import notice
+
+    reader = _reader("hy")
+    context = {"amount_minor": 2500, "currency": "usd", "checkout_session_id": None, "donation": True}
+    out = render_notice(notice("checkout_payment_failed", reader.email, context, reader_id=reader.id),
+                        app.config["SETTINGS"])
+    assert "Ձեր նվիրատվության 25,00\xa0$ բանկային վճարումը չի կատարվել" in out.text
+    assert "ծրագր" not in out.text  # no "plan" invented for a donation

@@ -63,7 +63,7 @@ def subscription_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]
     plan = db.session.get(Plan, price.plan_id) if price else None
     amount = sub.unit_amount_minor * sub.quantity
     out = {
-        "plan_name": plan.name if plan else "",
+        "plan_name": plan.name if plan else None,  # None: mail names it generically
         "amount": format_money(amount, sub.currency),
         "interval": _interval_text(sub.interval, sub.interval_count),
         "interval_unit": Interval(sub.interval).value,
@@ -166,7 +166,7 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "recipient_name": gift.recipient_name,
         "giver_name": (giver.name or "") if giver else "",
         "gift_message": gift.message or "",
-        "plan_name": plan.name if plan else "",
+        "plan_name": plan.name if plan else None,
         "months": gift.months,
         "recipient_email": gift.recipient_email.lower(),
         "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/account",
