@@ -23,7 +23,8 @@ from markupsafe import Markup
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#7A5C00", "#56B4E9", "#000000")
 WIDTH, HEIGHT = 760, 300
-LEFT, RIGHT, TOP, BOTTOM = 78, 16, 40, 44  # plot margins: tick labels left, legend top, months below
+LEFT, RIGHT, BOTTOM = 78, 16, 44  # plot margins: tick labels left, months below (the top fits the legend)
+LEGEND_ROW = 18
 Value = float | int | None
 Formatter = Callable[[float], str]
 
@@ -36,7 +37,8 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart: `labels` name the x categories (e.g. months), each series has a value
+    """One chart: `labels` name the x categories (e.g. "Mar 2026": the year shows under
+    the first and every January; "Dec–Feb\n2025/26": both lines always), each series has a value
     per label (None: no value, a gap in a line). `fmt` writes a value for people (the
     tooltips), `tick` an axis tick (shorter)."""
 
@@ -102,13 +104,13 @@ def _columns(chart: Chart) -> list[list[Value]]:
 class _Scale:
     """Maps values to y pixels in the plot area and label indexes to band centres."""
 
-    def __init__(self, tick_values: list[float], count: int) -> None:
-        self.low, self.high = tick_values[0], tick_values[-1]
+    def __init__(self, tick_values: list[float], count: int, top: float) -> None:
+        self.low, self.high, self.top = tick_values[0], tick_values[-1], top
         self.band = (WIDTH - LEFT - RIGHT) / max(count, 1)
 
     def y(self, value: float) -> float:
         span = (self.high - self.low) or 1.0
-        return round(TOP + (self.high - value) / span * (HEIGHT - TOP - BOTTOM), 1)
+        return round(self.top + (self.high - value) / span * (HEIGHT - self.top - BOTTOM), 1)
 
     def x(self, index: int) -> float:
         return round(LEFT + self.band * (index + 0.5), 1)
@@ -117,7 +119,8 @@ class _Scale:
 def render(chart: Chart) -> Markup:
     """The chart as an inline <svg> element (safe markup: every text is escaped)."""
     tick_values = ticks(*value_range(chart))
-    scale = _Scale(tick_values, len(chart.labels))
+    legend, legend_height = _legend(chart)
+    scale = _Scale(tick_values, len(chart.labels), legend_height + 22)
     title_id, desc_id = f"{chart.key}-title", f"{chart.key}-desc"
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg">',
@@ -125,7 +128,7 @@ def render(chart: Chart) -> Markup:
              f'<desc id="{desc_id}">{escape(chart.description)}</desc>']
     parts += _axes(chart, tick_values, scale)
     parts += _bars(chart, scale) if chart.kind == "stacked" else _lines(chart, scale)
-    parts += _legend(chart)
+    parts += legend
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -140,17 +143,18 @@ def _axes(chart: Chart, tick_values: list[float], scale: _Scale) -> list[str]:
                    f'stroke-width="{width}"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{escape(tick(value))}</text>')
     if chart.axis_label:
-        out.append(f'<text x="4" y="{TOP - 8}" font-weight="bold">{escape(chart.axis_label)}</text>')
+        out.append(f'<text x="4" y="{scale.top - 8}" font-weight="bold">{escape(chart.axis_label)}</text>')
     out.append("</g>")
     out.append('<g class="axis x" font-size="12" fill="#333">')
     every = max(1, math.ceil(len(chart.labels) * 46 / (WIDTH - LEFT - RIGHT)))
     for i, label in enumerate(chart.labels):
         if i % every:
             continue
-        first, _, second = label.partition(" ")
+        explicit = "\n" in label
+        first, _, second = label.partition("\n" if explicit else " ")
         x, y = scale.x(i), HEIGHT - BOTTOM + 16
         out.append(f'<text x="{x}" y="{y}" text-anchor="middle">{escape(first)}</text>')
-        if second and (i == 0 or first.startswith("Jan")):
+        if second and (explicit or i == 0 or first.startswith("Jan")):
             out.append(f'<text x="{x}" y="{y + 15}" text-anchor="middle">{escape(second)}</text>')
     out.append("</g>")
     return out
@@ -167,11 +171,15 @@ def _lines(chart: Chart, scale: _Scale) -> list[str]:
                 out.append(f'<polyline points="{points}" fill="none" stroke-width="2.5"/>')
         for i, v in enumerate(series.values[:len(chart.labels)]):
             if v is not None:
-                tip = f"{series.name}, {chart.labels[i]}: {chart.fmt(float(v))}"
+                tip = f"{series.name}, {_words(chart.labels[i])}: {chart.fmt(float(v))}"
                 out.append(f'<circle cx="{scale.x(i)}" cy="{scale.y(float(v))}" r="3.5" stroke="none">'
                            f'<title>{escape(tip)}</title></circle>')
         out.append("</g>")
     return out
+
+
+def _words(label: str) -> str:
+    return label.replace("\n", " ")
 
 
 def _runs(values: Sequence[Value]) -> list[list[tuple[int, float]]]:
@@ -200,23 +208,27 @@ def _bars(chart: Chart, scale: _Scale) -> list[str]:
             else:
                 down += v
             y, height = scale.y(top), round(scale.y(bottom) - scale.y(top), 1)
-            tip = f"{chart.series[n].name}, {chart.labels[i]}: {chart.fmt(float(v))}"
+            tip = f"{chart.series[n].name}, {_words(chart.labels[i])}: {chart.fmt(float(v))}"
             out.append(f'<rect x="{round(scale.x(i) - width / 2, 1)}" y="{y}" width="{width}" '
                        f'height="{max(height, 0.5)}" fill="{PALETTE[n % len(PALETTE)]}">'
                        f'<title>{escape(tip)}</title></rect>')
     return out
 
 
-def _legend(chart: Chart) -> list[str]:
-    """Swatches and names in one row above the plot (a line or a square, as drawn)."""
-    out, x = ['<g class="legend" font-size="12" fill="#222">'], float(LEFT)
+def _legend(chart: Chart) -> tuple[list[str], int]:
+    """Swatches and names in rows above the plot (a line or a square, as drawn); a row
+    wraps before it would leave the chart. Returns the parts and the rows' height."""
+    out, x, y = ['<g class="legend" font-size="12" fill="#222">'], float(LEFT), 14
     for n, series in enumerate(chart.series):
+        width = 34 + 7 * len(series.name)
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, y = float(LEFT), y + LEGEND_ROW
         colour = PALETTE[n % len(PALETTE)]
         if chart.kind == "line":
-            out.append(f'<line x1="{x}" x2="{x + 18}" y1="14" y2="14" stroke="{colour}" stroke-width="3"/>')
+            out.append(f'<line x1="{x}" x2="{x + 18}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="3"/>')
         else:
-            out.append(f'<rect x="{x + 3}" y="8" width="12" height="12" fill="{colour}"/>')
-        out.append(f'<text x="{x + 23}" y="18">{escape(series.name)}</text>')
-        x += 34 + 7 * len(series.name)
+            out.append(f'<rect x="{x + 3}" y="{y - 6}" width="12" height="12" fill="{colour}"/>')
+        out.append(f'<text x="{x + 23}" y="{y + 4}">{escape(series.name)}</text>')
+        x += width
     out.append("</g>")
-    return out
+    return out, y + 6

@@ -55,7 +55,7 @@ def mrr_section(f: data.Filters, mrr: data.MrrData, members: churn.Churn) -> Sec
 
 def movements_section(f: data.Filters, mrr: data.MrrData) -> Section:
     money, labels = Money(f.unit), [month_label(m) for m in f.months]
-    kinds = MOVEMENTS + ([("fx", "Exchange rates")] if f.converted else [])
+    kinds = MOVEMENTS + ([("fx", "FX (rate changes)")] if f.converted else [])
     table = Table("movements", f"MRR movements per month ({unit_words(f)})", ["Month", *(n for _, n in kinds), "Net"],
                   ["month", *(f"{k}_minor" for k, _ in kinds), "net_minor"])
     for m in mrr.months:
@@ -65,6 +65,7 @@ def movements_section(f: data.Filters, mrr: data.MrrData) -> Section:
     table.foot.append([text_cell("Total"), *(money.cell(mrr.movements.get(k, 0)) for k, _ in kinds),
                        money.cell(sum(mrr.movements.values()))])
     shown = [(k, n) for k, n in kinds if any(m.movements.get(k, 0) for m in mrr.months)]
+    table.hidden = {i + 1 for i, (k, _) in enumerate(kinds) if k in ("pause", "resume") and (k, _) not in shown}
     chart = Chart("chart-movements", f"MRR movements ({unit_words(f)})",
                   "Each month's MRR gained (above zero: new, reactivation, expansion) and lost (below zero: "
                   f"contraction, churn). Over the range: {_summary(money, mrr)}.",
@@ -174,8 +175,8 @@ def donors_section(f: data.Filters, periods: list[data.DonorPeriod], whole: dono
     labels = []
     for p in periods:
         counts = data.donor_counts(p.report, f)
-        label = month_label(p.start) if (p.end.month - p.start.month) % 12 == 1 else f"{p.start:%b}–{_before(p.end)}"
-        labels.append(label)
+        label, chart_label = _period_labels(p.start, p.end)
+        labels.append(chart_label)
         def link(kind: str, p: data.DonorPeriod = p, counts: dict[str, int] = counts) -> str | None:
             return drill("donors", start=month_param(p.start), end=month_param(data.add_months(p.end, -1)),
                          kind=kind, currency=view_currency(f)) if counts[kind] else None
@@ -194,8 +195,14 @@ def donors_section(f: data.Filters, periods: list[data.DonorPeriod], whole: dono
     return Section("donors", "Donors: new, retained and lapsed", _donor_intro(f), table, [chart])
 
 
-def _before(end: date) -> str:
-    return month_label(data.add_months(end, -1))
+def _period_labels(start: date, end: date) -> tuple[str, str]:
+    """("Dec 2025–Feb 2026", "Dec–Feb\n2025/26") for the table and the chart's axis."""
+    last = data.add_months(end, -1)
+    if last == start:
+        return month_label(start), month_label(start)
+    if last.year == start.year:
+        return f"{start:%b}–{last:%b %Y}", f"{start:%b}–{last:%b}\n{start.year}"
+    return f"{start:%b %Y}–{last:%b %Y}", f"{start:%b}–{last:%b}\n{start.year}/{last:%y}"
 
 
 def _donor_intro(f: data.Filters) -> str:

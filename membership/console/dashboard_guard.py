@@ -52,25 +52,8 @@ def staff_page(permission: str, *more: str) -> Callable[[View], View]:
         from membership.console.auth import console_page  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return _interim(permission, *more)
-    guard: Callable[[View], View] = console_page(permission)
-    if not more:
-        return guard
-    return lambda view: guard(_interim_extra(more)(view))
-
-
-def _interim_extra(more: tuple[str, ...]) -> Callable[[View], View]:
-    """Extra permissions on top of console_page (which checks one)."""
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            staff = current_staff()
-            if not all(allows(staff.role, p) for p in more):
-                raise Forbidden(f"Your role ({staff.role.value}) may not download files.")
-            return view(*args, **kwargs)
-
-        return checked
-
-    return decorate
+    guard: Callable[[View], View] = console_page(permission, *more)
+    return guard
 
 
 @bp.context_processor

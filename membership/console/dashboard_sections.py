@@ -44,6 +44,7 @@ class Table:
     csv_header: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     foot: list[list[Cell]] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # columns left off the page (all zero), kept in the CSV
 
     def csv_rows(self) -> list[list[Any]]:
         return [[c.raw for c in row] for row in (*self.rows, *self.foot)]
@@ -94,7 +95,8 @@ class Money:
         elif size >= 1000:
             body = f"{size / 1000:.1f}k".replace(".0k", "k")
         else:
-            body = f"{size:,.0f}" if decimals(self.currency) == 0 or size >= 10 else f"{size:,.2f}"
+            whole = decimals(self.currency) == 0 or size >= 10 or size == int(size)
+            body = f"{size:,.0f}" if whole else f"{size:,.2f}"
         return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {self.currency}"
 
 
