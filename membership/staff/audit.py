@@ -8,6 +8,10 @@ an attempt is part of the record. The entry is committed on its own after the vi
 own commit; if it cannot be written, a file is not handed out (503) and a write that
 already happened is logged loudly.
 
+Console requests (a staff session, membership/console/auth.py) name the same caller with
+no token, so the console's writes and downloads are audited by this very hook
+(`details.via` says which door).
+
 `last_used_at` is written at most once a minute per token (the check reads the value
 loaded at authentication; the UPDATE's WHERE makes concurrent requests write once).
 """
@@ -32,6 +36,7 @@ from membership.unit_of_work import unit_of_work
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TOUCH_EVERY = timedelta(minutes=1)
+_SECRET_FIELDS = frozenset({"csrf_token", "code", "token"})  # console form fields never copied into the log
 
 
 def after_staff_request(response: Response) -> Response:
@@ -41,7 +46,8 @@ def after_staff_request(response: Response) -> Response:
     export = is_export() or response.mimetype == "text/csv"
     audited = request.method in WRITES or export
     now = utcnow()
-    touch = caller.last_used_at is None or now - caller.last_used_at >= TOUCH_EVERY
+    touch = caller.token_id is not None and (caller.last_used_at is None
+                                             or now - caller.last_used_at >= TOUCH_EVERY)
     if not audited and not touch:
         return response
     try:
@@ -75,7 +81,10 @@ def _entry(caller: Caller, response: Response, export: bool) -> AuditLog:
         target_type, target_id = key.removesuffix("_id"), str(value)
     else:
         target_type, target_id = "path", _text(request.path[:255])
-    details: dict[str, Any] = {"method": request.method, "path": _text(request.path[:500]), "status": response.status_code}
+    details: dict[str, Any] = {"method": request.method, "path": _text(request.path[:500]), "status": response.status_code,
+                               "via": "api" if caller.token_id is not None else "console"}
+    if caller.token_id is None and request.form:
+        details["form"] = {_text(k): _text(v[:200]) for k, v in request.form.items() if k not in _SECRET_FIELDS}
     if request.args:
         details["query"] = {_text(k): _text(v[:200]) for k, v in request.args.items()}
     if export:

@@ -37,7 +37,7 @@ class Caller:
     and the audit hook must not reload them (or fail) after the response is built."""
 
     email: str
-    token_id: int
+    token_id: int | None  # None: a console session (membership/console/auth.py), not a token
     last_used_at: datetime | None
 
 

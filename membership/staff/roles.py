@@ -9,7 +9,9 @@ review sees whole. Unknown permission names fail at import time, not at request 
     admin    everything (only admins hold integrations:*: keys and endpoints reach other systems)
     finance  reports and their exports, members read-only, the webhook inbox, notice alerts
     editor   newsletters and campaigns, the webhook inbox
-    support  member lookup, comps, resending links, the webhook inbox, notice alerts; no exports
+    support  member lookup and the member actions (refunds, cancellations, comps, resending
+             receipts and links), the webhook inbox, notice alerts; no exports
+    (admin only: erasure, the catalogue, the console's Operations pages, ending staff sessions)
 
 Notice alerts (unsent renewal-law notices, with readers' emails) go to finance (the
 refund/compliance exposure is theirs) and support (they answer the reader), not to editors.
@@ -20,6 +22,7 @@ from __future__ import annotations
 from membership.enums import StaffRole
 
 PERMISSIONS: dict[str, str] = {
+    "console:open": "Sign in to the staff console (its home page; each area needs its own permission).",
     "reports:read": "Finance reports as JSON.",
     "exports:download": "Any file download (a report as format=csv); always audited.",
     "members:read": "Look up readers, comps and gift memberships.",
@@ -31,14 +34,24 @@ PERMISSIONS: dict[str, str] = {
     "inbox:replay": "Replay a stored Stripe event.",
     "notices:read": "Unsent notices whose legal window closes soon.",
     "audit:read": "The staff audit log.",
+    "payments:refund": "Refund a member's payment in full or in part (through Stripe).",
+    "subscriptions:cancel": "Cancel a member's subscription now or at the end of its period.",
+    "receipts:resend": "Send a member's receipt again.",
+    "readers:erase": "Erase a reader's personal data.",
+    "catalogue:read": "The catalogue: tiers, prices, offers, promotion codes (console).",
+    "catalogue:write": "Change the catalogue in Stripe; run the price-change notice flow.",
+    "operations:read": "The console's Operations pages: webhook inbox, notice alerts, failed notices, audit log, "
+                       "staff sessions.",
+    "staff_sessions:end": "End a staff member's console sessions.",
     "integrations:read": "API keys, the token-signing keys, outbound webhook endpoints and their delivery log.",
     "integrations:write": "Create and revoke API keys, rotate the signing key; add, change, disable outbound "
                           "webhook endpoints and replay deliveries.",
 }
 
-_FINANCE = {"reports:read", "exports:download", "members:read", "inbox:read", "notices:read"}
-_EDITOR = {"newsletters:read", "newsletters:write", "inbox:read"}
-_SUPPORT = {"members:read", "comps:write", "links:resend", "inbox:read", "notices:read"}
+_FINANCE = {"console:open", "reports:read", "exports:download", "members:read", "inbox:read", "notices:read"}
+_EDITOR = {"console:open", "newsletters:read", "newsletters:write", "inbox:read"}
+_SUPPORT = {"console:open", "members:read", "comps:write", "links:resend", "inbox:read", "notices:read", "payments:refund",
+            "subscriptions:cancel", "receipts:resend"}
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.ADMIN: frozenset(PERMISSIONS),
