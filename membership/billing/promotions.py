@@ -84,15 +84,26 @@ def _applied(promo: PromotionCode, amount_minor: int, interval: Interval, intro:
                             discounted_payments(promo.coupon, interval), intro)
 
 
-def apply_code(code: str, amount_minor: int, currency: str, interval: Interval,
-               customer_id: str | None = None) -> AppliedPromotion:
-    """The typed code applied to one price, or PromotionRefused saying why not."""
+def lookup(code: str) -> PromotionCode:
+    """The code at Stripe (any case), or PromotionRefused("unknown")."""
     with processor_errors():
         promo = find_promotion_code(code.strip())
     if promo is None:
         raise PromotionRefused("unknown", f"there is no code {code.strip()}")
+    return promo
+
+
+def apply(promo: PromotionCode, amount_minor: int, currency: str, interval: Interval,
+          customer_id: str | None = None) -> AppliedPromotion:
+    """The code applied to one price, or PromotionRefused saying why not."""
     _check(promo, amount_minor, currency, customer_id)
     return _applied(promo, amount_minor, interval)
+
+
+def apply_code(code: str, amount_minor: int, currency: str, interval: Interval,
+               customer_id: str | None = None) -> AppliedPromotion:
+    """The typed code applied to one price, or PromotionRefused saying why not."""
+    return apply(lookup(code), amount_minor, currency, interval, customer_id)
 
 
 _intro_cache: tuple[float, list[PromotionCode]] | None = None

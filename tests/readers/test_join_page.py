@@ -1,0 +1,178 @@
+"""The join page through the Flask test client: what it shows, and bad input answered
+with the form (400) and nothing created, neither here nor at Stripe."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from membership.billing.models import CheckoutSession, Plan, Price
+from membership.billing.promotions import forget_intro_offers
+from membership.enums import Interval
+from membership.extensions import db
+from membership.identity.models import Consent, Reader
+from tests.readers.helpers import new_client, unique_email
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def _price(plan: str = "member", currency: str = "USD", interval: Interval = Interval.MONTH) -> Price:
+    price = db.session.scalar(select(Price).join(Plan).where(Plan.code == plan, Price.currency == currency,
+                                                             Price.interval == interval))
+    assert price is not None
+    return price
+
+
+def _counts() -> tuple[int, int, int]:
+    return (db.session.scalar(select(func.count(Reader.id))) or 0,
+            db.session.scalar(select(func.count(CheckoutSession.id))) or 0,
+            db.session.scalar(select(func.count(Consent.id))) or 0)
+
+
+def _post(client: FlaskClient, **form: Any) -> Any:
+    page = client.get("/join")
+    return client.post("/join", data={"csrf_token": _csrf(page.text), **form})
+
+
+@pytest.fixture
+def promo(stripe: Any) -> str:
+    """A code made at Stripe (as in its dashboard), nothing set up here: 20% off once."""
+    forget_intro_offers()
+    coupon = stripe.v1.coupons.create(params={"percent_off": 20, "duration": "once"})
+    code = "SPRING" + uuid.uuid4().hex[:6].upper()
+    stripe.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": code})
+    return code
+
+
+def test_the_page_shows_tiers_in_the_chosen_currency_and_interval(rclient: FlaskClient, stripe_sim: Any) -> None:
+    forget_intro_offers()
+    page = rclient.get("/join?currency=EUR&interval=year")
+    assert page.status_code == 200
+    html = page.text
+    assert "Sustaining member" in html and "€90.00" in html and "€220.00" in html
+    assert 'aria-current="true">Yearly' in html.replace("\n", "")
+    assert 'for="join-email">Email<' in html and "Promo code" in html and "Continue to payment" in html
+    assert rclient.get("/join").text.count("$10.00") >= 1  # USD by default
+
+
+def test_a_promotion_code_from_the_query_shows_the_discounted_price(rclient: FlaskClient, promo: str) -> None:
+    html = rclient.get(f"/join?code={promo.lower()}").text
+    assert f"With code {promo}" in html and '<strong class="first-amount">$8.00</strong>' in html
+
+
+def test_a_trial_shows_on_the_tier(rclient: FlaskClient, stripe_sim: Any) -> None:
+    forget_intro_offers()
+    price = _price()
+    price.trial_days = 14
+    db.session.commit()
+    assert "Free for 14 days, then $10.00 / month." in rclient.get("/join").text
+
+
+@pytest.mark.parametrize("email, message", [
+    ("", "Enter your email address"), ("not-an-address", "Enter a valid email address"),
+    ("Ann <ann@example.org>", "Enter a valid email address")])
+def test_a_missing_or_invalid_email_is_shown_next_to_the_field(rclient: FlaskClient, email: str,
+                                                               message: str) -> None:
+    before = _counts()
+    res = _post(rclient, price=str(_price().id), email=email)
+    assert res.status_code == 400 and message in res.text and 'id="join-email-error"' in res.text
+    assert _counts() == before
+
+
+def test_an_unknown_promotion_code_is_refused_before_anything_is_created(rclient: FlaskClient,
+                                                                          stripe_sim: Any) -> None:
+    before = _counts()
+    res = _post(rclient, price=str(_price().id), email=unique_email(), code="NOSUCHCODE")
+    assert res.status_code == 400 and "We do not know this code" in res.text
+    assert 'aria-describedby="join-code-error"' in res.text
+    assert _counts() == before
+    assert _post(rclient, price=str(_price().id), email=unique_email(), code="bad code!").status_code == 400
+
+
+def test_an_expired_code_says_so(rclient: FlaskClient, stripe: Any, promo: str) -> None:
+    found = stripe.v1.promotion_codes.list(params={"code": promo}).data[0]
+    stripe.v1.promotion_codes.update(found.id, params={"active": False})
+    res = _post(rclient, price=str(_price().id), email=unique_email(), code=promo)
+    assert res.status_code == 400 and "expired or is no longer active" in res.text
+
+
+@pytest.mark.parametrize("price", ["999999", "abc", "", "-1", "1" * 30, "recurring-gift"])
+def test_a_tampered_price_is_a_400_page_and_nothing_is_created(rclient: FlaskClient, price: str) -> None:
+    before = _counts()
+    res = _post(rclient, price=price, email=unique_email())
+    assert res.status_code == 400 and "That choice is not available" in res.text
+    assert _counts() == before
+
+
+def test_a_donation_price_id_is_not_a_membership(rclient: FlaskClient) -> None:
+    gift = db.session.scalar(select(Price).join(Plan).where(Plan.code == "recurring-gift"))
+    assert gift is not None
+    before = _counts()
+    assert _post(rclient, price=str(gift.id), email=unique_email()).status_code == 400
+    assert _counts() == before
+
+
+def test_apply_shows_the_discount_and_creates_nothing(rclient: FlaskClient, promo: str) -> None:
+    before = _counts()
+    res = _post(rclient, price=str(_price().id), email="", code=promo, apply="1")
+    assert res.status_code == 200 and "Code applied" in res.text and "$8.00" in res.text
+    assert _counts() == before
+
+
+def test_a_new_address_goes_to_checkout_with_the_code(rclient: FlaskClient, stripe: Any, promo: str) -> None:
+    email = unique_email()
+    res = _post(rclient, price=str(_price().id), email=email, code=promo)
+    assert res.status_code == 303 and "/checkout/cs_" in res.headers["Location"]
+    reader = db.session.scalar(select(Reader).where(Reader.email == email))
+    assert reader is not None and reader.stripe_customer_id
+    row = db.session.scalar(select(CheckoutSession).where(CheckoutSession.reader_id == reader.id))
+    assert row is not None
+    session = stripe.v1.checkout.sessions.retrieve(row.stripe_session_id)
+    assert session.amount_total == 800 and session.success_url.endswith("/welcome?session_id={CHECKOUT_SESSION_ID}")
+    assert "/checkout/cancelled" in session.cancel_url
+    consent = db.session.scalar(select(Consent).where(Consent.reader_id == reader.id))
+    assert consent is not None and consent.price_shown_minor == 800  # the price shown, discounted
+
+
+def test_a_known_verified_address_gets_a_sign_in_link_not_checkout(rclient: FlaskClient, app: Flask,
+                                                                     stripe_sim: Any) -> None:
+    from membership.db import utcnow
+
+    email = unique_email()
+    db.session.add(Reader(email=email, email_verified_at=utcnow()))
+    db.session.commit()
+    before = db.session.scalar(select(func.count(CheckoutSession.id)))
+    res = _post(new_client(app), price=str(_price().id), email=email)
+    assert res.status_code == 202 and "sign-in link" in res.text
+    assert db.session.scalar(select(func.count(CheckoutSession.id))) == before
+
+
+def test_the_abandoned_and_failed_pages(rclient: FlaskClient) -> None:
+    cancelled = rclient.get("/checkout/cancelled?from=join")
+    assert cancelled.status_code == 200 and "You have not been charged" in cancelled.text
+    assert 'href="/join"' in cancelled.text
+    assert 'href="/join"' in rclient.get("/checkout/cancelled?from=//evil.example").text
+    failed = rclient.get("/checkout/failed")
+    assert failed.status_code == 200 and "did not go through" in failed.text
+
+
+def test_welcome_for_an_unknown_session_is_a_404_page(rclient: FlaskClient) -> None:
+    for arg in ("", "?session_id=cs_nope", "?session_id=x"):
+        res = rclient.get("/welcome" + arg)
+        assert res.status_code == 404 and "We cannot find this payment" in res.text
+
+
+def test_the_support_page_links_every_way_to_give(rclient: FlaskClient) -> None:
+    html = rclient.get("/").text
+    for href in ('href="/join"', 'href="/donate"', 'href="/gift"', 'href="/signin"'):
+        assert href in html
