@@ -52,7 +52,7 @@ def worklists() -> list[Worklist]:
                  f"since {(i['since'] or '')[:10]}", member_link(i["reader_id"]))
             for i in found.failed_payments.items[:SHOWN]], "No subscription is past due."),
         Worklist("disputes", "Open disputes", found.open_disputes.count, [
-            Item(f"{i['stripe_charge_id']}: {_money(i)}, {i['reason'] or 'no reason given'} ({i['status']})",
+            Item(f"{i['stripe_charge_id']}: {_money(i)}, {i['reason'] or 'no reason given'}, {i['status'].replace('_', ' ')}",
                  member_link(i["reader_id"]))
             for i in found.open_disputes.items[:SHOWN]], "No open dispute."),
         Worklist("unmatched", "Unmatched balance transactions", unmatched, [
