@@ -3,9 +3,22 @@
 Importing this package registers every page module's routes on the one blueprint.
 """
 
-from membership.readers.pages import account, account_billing, account_changes, receipts, signin  # noqa: F401  (routes register on import)
-from membership.readers.pages import embed, language  # noqa: F401  (embeds and the stored language)
-from membership.readers.pages import home, join, welcome  # noqa: F401  (support page, join path, Checkout returns)
+# Importing a page module registers its routes: account, sign-in, embeds and the stored
+# language, the support page, join and Checkout returns, donate, gift and redeem.
+from membership.readers.pages import (  # noqa: F401
+    account,
+    account_billing,
+    account_changes,
+    donate,
+    embed,
+    gift,
+    home,
+    join,
+    language,
+    receipts,
+    signin,
+    welcome,
+)
 from membership.readers.pages.blueprint import bp
 
 __all__ = ["bp"]
