@@ -40,6 +40,7 @@ SID_KEY = "staff_sid"
 CSRF_KEY = "staff_csrf"
 CSRF_FIELD = "csrf_token"
 _CACHE = "membership.console_session"
+GUARD_MARK = "console_permissions"  # on every guarded view: the test that no console route is open reads it
 View = Callable[..., Any]
 
 # The console's areas, in the nav's order: (label, path, permission). An area shows
@@ -179,7 +180,7 @@ def console_page(permission: str, *more: str) -> Callable[[View], View]:
                 check_csrf()
             return view(*args, **kwargs)
 
-        setattr(guarded, "console_permission", needed)  # read by the test that every console route is guarded
+        setattr(guarded, GUARD_MARK, needed)
         return guarded
 
     return decorate
