@@ -32,7 +32,7 @@ def static_site(origin: str, pages: dict[str, str]) -> Iterator[str]:
     """Serve `pages` (path -> HTML) at `origin` until the block ends (stopped within seconds)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:  # http.server names the handler so
             body = pages.get(self.path.split("?")[0])
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -93,6 +93,9 @@ def test_the_inline_form_in_another_origin_opens_checkout_in_the_top_window(
         page.get_by_label("Card number").wait_for()
         assert not page.url.startswith(embedding_origin) and not page.url.startswith(site.url), page.url
         shoot(page, "embed-checkout-top-window")
+        page.get_by_label("Card number").fill("4242424242424242")
+        page.get_by_role("button", name="Subscribe").click()
+        page.wait_for_url(f"{site.url}/welcome**")  # back on our page, in the top window
 
         page.goto(f"{embedding_origin}/donate.html")
         button = page.get_by_role("link", name="Donate")

@@ -26,22 +26,24 @@ What a frame can and cannot do, and what follows from it:
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
 from membership.errors import Forbidden
+from membership.readers.pages import donate, join
 from membership.readers.pages.blueprint import bp, checks_own_csrf, message
 from membership.web.headers import embeddable
 
 KINDS = ("join", "donate")
 FORMS = {"join": "readers/_join_form.html", "donate": "readers/_donate_form.html"}
+PAGES: dict[str, Any] = {"join": join, "donate": donate}
+POSTS: dict[str, Callable[[], Any]] = {"join": join.join_post, "donate": donate.donate_post}
 TOKEN_MAX_AGE = 2 * 3600
 _SALT = "membership.embed-form"
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "embed.js"
@@ -76,32 +78,16 @@ def check_form_token(kind: str) -> None:
         raise Forbidden(_("This form could not be checked. Reload the page and try again."))
 
 
-def _form_context(kind: str) -> dict[str, Any]:
-    """What the join or donate page passes its form partial (tiers, presets, the
-    chosen currency), from that page's module, so the embedded form is the same form."""
-    try:
-        module = importlib.import_module(f"membership.readers.pages.{kind}")
-    except ModuleNotFoundError:  # the page is not built yet: the stand-in form shows
-        return {}
-    build = getattr(module, "form_context", None)
-    return dict(build()) if build is not None else {}
-
-
 def _render(kind: str) -> tuple[str, int]:
+    """The page's own form partial with the page's own context (tiers, presets, the chosen
+    currency), posting here and marked `embedded` (its switch links stay in the frame)."""
     settings = current_app.config["SETTINGS"]
-    ctx = _form_context(kind)
+    ctx = dict(PAGES[kind].form_context())
     ctx.update(action=f"/embed/{kind}", embedded=True)
-    html = render_template("readers/embed.html", kind=kind, form=FORMS[kind], outlet=settings.outlet_name,
+    html = render_template("readers/embed.html", kind=kind, form_template=FORMS[kind], outlet=settings.outlet_name,
                            csrf=form_token(kind), signed_in=False,
-                           parent_origin=_parent_origin(), **ctx)
+                           allowed_origins=" ".join(settings.embed_allowed_origins), **ctx)
     return html, 200
-
-
-def _parent_origin() -> str:
-    """The framing page's origin as embed.js reports it, if it is one we allow (the frame
-    posts its height to that origin only); '' otherwise."""
-    claimed = request.args.get("parent", "")
-    return claimed if claimed in current_app.config["SETTINGS"].embed_allowed_origins else ""
 
 
 @bp.get("/embed/join")
@@ -128,12 +114,7 @@ def embed_submit(kind: str) -> Any:
     except Forbidden as refused:
         return message(_("Please try again"), refused.detail, 403, error=True, link=f"/{kind}",
                        link_text=_("Open the form on our site"))
-    try:
-        endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(f"/{kind}", method="POST")
-    except (NotFound, MethodNotAllowed):
-        return message(_("Not available yet"), _("This form cannot be sent yet. Please try again later."), 503,
-                       error=True)
-    return current_app.view_functions[endpoint](**args)
+    return POSTS[kind]()
 
 
 @bp.get("/embed.js")

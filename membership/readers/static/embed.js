@@ -19,7 +19,8 @@
   var el;
   if (inline) {
     el = document.createElement("iframe");
-    el.src = base + "/embed/" + kind + query + "&parent=" + encodeURIComponent(location.origin);
+    el.src = base + "/embed/" + kind + query;
+    el.name = "membership-embed " + location.origin;  // where the frame may send its height
     el.title = label;
     el.style.cssText = "display:block;width:100%;max-width:40rem;height:36rem;border:0";
     window.addEventListener("message", function (event) {
