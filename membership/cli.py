@@ -27,6 +27,19 @@ def _or_fail(action: Callable[[], T]) -> T:
         raise click.ClickException(exc.detail) from None
 
 
+def _print_reader_start(app: Flask) -> None:
+    """The page to open first, and in development only the demo reader's sign-in link."""
+    from membership.demo.reader_pages import demo_sign_in_link
+
+    settings = app.config["SETTINGS"]
+    click.echo(f"open first: {settings.public_url.rstrip('/')}/  (the support page; /join to become a member)")
+    if settings.mode == "development":
+        with unit_of_work():
+            link = demo_sign_in_link()
+        if link:
+            click.echo(f"demo reader (development only), sign-in link valid 15 minutes: {link}")
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--readers", default=300, show_default=True, help="How many demo readers.")
@@ -38,6 +51,7 @@ def register_cli(app: Flask) -> None:
         with unit_of_work():
             created = seed(readers, only_if_empty=if_empty)
         click.echo(f"seeded {created} readers" if created else "database not empty; nothing seeded")
+        _print_reader_start(app)
 
     @app.cli.group("staff")
     def staff() -> None:

@@ -22,7 +22,7 @@ def test_seed_demo_creates_a_two_currency_catalogue_and_readers_once(app: Flask,
     result = runner.invoke(args=["seed-demo", "--readers", "40", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "seeded 40 readers" in result.output
-    assert db.session.scalar(select(func.count(Reader.id))) == 40
+    assert db.session.scalar(select(func.count(Reader.id))) == 40 + 1  # + the reader pages' demo reader
     currencies = set(db.session.scalars(select(Price.currency).distinct()))
     assert currencies == {"USD", "EUR"}
     assert db.session.scalar(select(func.count(Plan.id))) == 4
@@ -30,7 +30,7 @@ def test_seed_demo_creates_a_two_currency_catalogue_and_readers_once(app: Flask,
 
     again = runner.invoke(args=["seed-demo", "--readers", "40", "--if-empty"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
-    assert db.session.scalar(select(func.count(Reader.id))) == 40
+    assert db.session.scalar(select(func.count(Reader.id))) == 40 + 1  # + the reader pages' demo reader
 
     # The demo's EUR memberships convert out of the box (demo rates), over its whole history.
     today = utcnow().date()

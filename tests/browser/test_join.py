@@ -127,7 +127,7 @@ def test_join_in_armenian_desktop_and_phone(site: Site, page: Any, phone: Any) -
     _catalogue()
     page.goto("/join?lang=hy")
     assert page.locator("html").get_attribute("lang") == "hy"
-    page.get_by_role("button", name="Շարունակել վճարմանը").wait_for()
+    page.get_by_role("button", name="Անցնել վճարման").wait_for()
     assert page.get_by_label("Էլ. փոստ").count() == 1
     assert_accessible(page, "join-hy")
     shoot(page, "join-hy")

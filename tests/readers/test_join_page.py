@@ -176,3 +176,46 @@ def test_the_support_page_links_every_way_to_give(rclient: FlaskClient) -> None:
     html = rclient.get("/").text
     for href in ('href="/join"', 'href="/donate"', 'href="/gift"', 'href="/signin"'):
         assert href in html
+
+
+def test_the_demo_reader_has_a_membership_payments_and_a_recurring_gift(rclient: FlaskClient) -> None:
+    from membership.billing.entitlement import entitlement
+    from membership.billing.models import Payment, Subscription
+    from membership.db import utcnow
+    from membership.demo.reader_pages import add_demo_reader
+    from membership.enums import Stream
+
+    reader = add_demo_reader(utcnow())
+    assert add_demo_reader(utcnow()).id == reader.id  # once
+    assert entitlement(reader.id).active
+    streams = sorted(s.stream.value for s in db.session.scalars(select(Subscription).where(
+        Subscription.reader_id == reader.id)))
+    assert streams == [Stream.MEMBERSHIP.value, Stream.RECURRING_DONATION.value]
+    assert db.session.scalar(select(func.count(Payment.id)).where(Payment.reader_id == reader.id)) == 8
+
+
+def test_seed_demo_prints_the_first_page_and_the_demo_link_in_development_only(app: Flask, db_session: Any,
+                                                                               stripe_sim: Any) -> None:
+    import dataclasses
+
+    from membership.cli import _print_reader_start
+    from membership.db import utcnow
+    from membership.demo import seed_catalogue
+    from membership.demo.reader_pages import add_demo_reader
+
+    seed_catalogue()
+    add_demo_reader(utcnow())
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["seed-demo", "--readers", "1", "--if-empty"]).output
+    assert "open first: http://localhost/" in out and "sign-in link" not in out  # test mode: no link
+    original = app.config["SETTINGS"]
+    try:
+        for mode, shown in (("development", True), ("production", False)):
+            app.config["SETTINGS"] = dataclasses.replace(original, mode=mode)
+            with app.test_request_context():
+                import click.testing
+
+                result = click.testing.CliRunner().invoke(click.Command("x", callback=lambda: _print_reader_start(app)))
+            assert ("/signin/" in result.output) is shown, (mode, result.output)
+    finally:
+        app.config["SETTINGS"] = original
