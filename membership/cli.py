@@ -38,6 +38,19 @@ def _print_reader_start(app: Flask) -> None:
             link = demo_sign_in_link()
         if link:
             click.echo(f"demo reader (development only), sign-in link valid 15 minutes: {link}")
+        _print_staff_start(settings.public_url)
+
+
+def _print_staff_start(public_url: str) -> None:
+    """Development only: how the demo admin signs in to the console (membership/demo/staff.py)."""
+    from membership.demo.staff import DEMO_ADMIN, demo_staff_sign_in_link
+
+    with unit_of_work():
+        link = demo_staff_sign_in_link()
+    if link:
+        click.echo(f"staff console (development only): {public_url.rstrip('/')}/staff as {DEMO_ADMIN} (admin); "
+                   f"sign-in link valid 15 minutes, also in the mail sink var/mail: {link}  "
+                   "(then set up the second step with any authenticator app from the Setup key shown)")
 
 
 def register_cli(app: Flask) -> None:
@@ -96,6 +109,10 @@ def register_cli(app: Flask) -> None:
             user, count = _or_fail(lambda: revoke_tokens(email))
         click.echo(f"revoked {count} token(s) of {user.email}" if count
                    else f"{user.email} had no live tokens; nothing revoked")
+
+    from membership.staff.cli import add_console_commands
+
+    add_console_commands(staff)  # end-sessions, reset-totp (the console's sessions and second factor)
 
     from membership.newsletters.cli import register_cli as register_newsletter_cli
 

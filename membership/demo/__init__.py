@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from membership.billing.models import Payment, Plan, PlanKind, Price, Subscription, SubscriptionEvent
 from membership.db import utcnow
-from membership.demo import history, reader_pages
+from membership.demo import history, reader_pages, staff
 from membership.enums import Interval, MrrMovement, Stream, SubscriptionStatus
 from membership.extensions import db
 from membership.identity.models import Reader
@@ -84,6 +84,7 @@ def seed(readers: int, only_if_empty: bool = False, rng_seed: int = 7) -> int:
     _demo_rates(now)
     reader_pages.add_demo_reader(now)  # the reader whose pages show something real (sign-in link: seed-demo)
     history.add_history(rng, now)  # a year+ of joins, changes, churn, gifts, refunds (console charts)
+    staff.add_demo_admin()  # the console's demo admin (sign-in link: seed-demo)
     db.session.flush()
     return readers
 

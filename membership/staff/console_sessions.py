@@ -55,16 +55,24 @@ def request_link(email: str) -> None:
     otherwise (module docstring). Flushes."""
     user = enabled_staff(email)
     token = secrets.token_urlsafe(32)
-    now = utcnow()
     if user is None:
         # a lookup where the real path inserts (the link table names staff only)
         db.session.scalar(select(StaffSignInLink.id).where(StaffSignInLink.token_hash == hash_secret(token)))
         record_decoy_notice(MAIL_KIND, "staff:" + hash_secret(token), {"link": _public_link(SIGN_IN_PATH + token)})
         return
+    mail_link(user, token)
+
+
+def mail_link(user: StaffUser, token: str | None = None) -> str:
+    """Store a new link for `user` and mail it (the outbox, after the commit); returns the
+    URL (for the development demo's start-up message only). Flushes."""
+    token = token or secrets.token_urlsafe(32)
     db.session.add(StaffSignInLink(token_hash=hash_secret(token), staff_user_id=user.id,
-                                   expires_at=now + LINK_LIFETIME))
+                                   expires_at=utcnow() + LINK_LIFETIME))
     db.session.flush()
-    record_notice(MAIL_KIND, "staff:" + hash_secret(token), user.email, {"link": _public_link(SIGN_IN_PATH + token)})
+    link = _public_link(SIGN_IN_PATH + token)
+    record_notice(MAIL_KIND, "staff:" + hash_secret(token), user.email, {"link": link})
+    return link
 
 
 def link_usable(token: str) -> bool:

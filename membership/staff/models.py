@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.db import Base, JSONType, UTCDateTime, intpk, optional_timestamp, str_enum, timestamp
@@ -46,6 +46,8 @@ class AuditLog(Base):
     (comp grants, alerts) and operator commands (actor "cli")."""
 
     __tablename__ = "audit_log"
+    # A member's page lists the entries naming them (membership/console/members_data.py).
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
 
     id: Mapped[intpk]
     actor: Mapped[str] = mapped_column(String(320))

@@ -2,7 +2,8 @@
 
 Member search (membership/console/members_search.py, which declares the index): names
 are matched anywhere (ILIKE '%text%') through a trigram GIN index on name (pg_trgm; on
-SQLite, the embedded default, the same index is a plain btree). Emails and Stripe ids use their existing btrees.
+SQLite, the embedded default, the same index is a plain btree). Emails and Stripe ids use their existing btrees. A member's page lists the audit
+entries naming them (`ix_audit_log_target`).
 
 Console sessions get their own table (`staff_sessions`), never readers': a reader's
 session cannot open a staff page, nor the reverse. Sign-in links for staff are their own
@@ -86,6 +87,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_hash", name=op.f("uq_staff_recovery_codes_code_hash")),
     )
     op.create_index(op.f("ix_staff_recovery_codes_staff_user_id"), "staff_recovery_codes", ["staff_user_id"])
+    op.create_index("ix_audit_log_target", "audit_log", ["target_type", "target_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_index("ix_readers_name_trgm", "readers", ["name"], postgresql_using="gin",
@@ -94,6 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_readers_name_trgm", table_name="readers")
+    op.drop_index("ix_audit_log_target", table_name="audit_log")
     op.drop_index(op.f("ix_staff_recovery_codes_staff_user_id"), table_name="staff_recovery_codes")
     op.drop_table("staff_recovery_codes")
     op.drop_table("staff_totp")
