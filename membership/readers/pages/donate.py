@@ -204,8 +204,8 @@ def donate_post() -> Response | tuple[str, int]:
         return _form_page(form, 400)
     try:
         return _start(form, data)
-    except InvalidInput as refused:
-        form.errors["amount"] = _("This gift could not be set up: %(reason)s", reason=refused.detail)
+    except InvalidInput:
+        form.errors["amount"] = _("This gift could not be set up. Please check your choices and try again.")
         return _form_page(form, 400)
     except ProcessorError:
         return message(_("Payment is not available right now"),

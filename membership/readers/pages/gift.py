@@ -164,8 +164,8 @@ def gift_post() -> Response | tuple[str, int]:
         return page("readers/gift.html", 400, **_context(form))
     try:
         return _start(form, data)
-    except InvalidInput as refused:
-        form.errors["plan"] = _("This gift could not be set up: %(reason)s", reason=refused.detail)
+    except InvalidInput:
+        form.errors["plan"] = _("This gift could not be set up. Please check your choices and try again.")
         return page("readers/gift.html", 400, **_context(form))
     except ProcessorError:
         return message(_("Payment is not available right now"),
