@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -219,3 +220,46 @@ def test_seed_demo_prints_the_first_page_and_the_demo_link_in_development_only(a
             assert ("/signin/" in result.output) is shown, (mode, result.output)
     finally:
         app.config["SETTINGS"] = original
+
+
+def test_an_intro_offer_made_at_stripe_shows_on_its_tier_and_is_charged(rclient: FlaskClient, stripe: Any) -> None:
+    coupon = stripe.v1.coupons.create(params={"percent_off": 50, "duration": "repeating", "duration_in_months": 3})
+    stripe.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                             "code": "INTRO" + uuid.uuid4().hex[:6].upper(),
+                                             "metadata": {"intro": "sustainer"}})
+    forget_intro_offers()
+    try:
+        html = rclient.get("/join").text
+        sustainer = html.split("Sustaining member", 1)[1]
+        assert "Introductory offer:" in sustainer and "$12.50" in sustainer and "first 3 payments" in sustainer
+        assert "Introductory offer:" not in html.split("Sustaining member", 1)[0]  # not on the Member tier
+        res = _post(rclient, price=str(_price("sustainer").id), email=unique_email())
+        assert res.status_code == 303
+        session_id = res.headers["Location"].rsplit("/", 1)[-1]
+        assert stripe.v1.checkout.sessions.retrieve(session_id).amount_total == 1250
+    finally:
+        stripe.v1.coupons.delete(coupon.id)  # no other test sees this offer
+        forget_intro_offers()
+
+
+def test_a_trial_reaches_checkout_and_welcome_says_the_payment_is_not_finished(rclient: FlaskClient,
+                                                                               stripe: Any) -> None:
+    forget_intro_offers()
+    price = _price("member", "EUR", Interval.YEAR)
+    price.trial_days = 30
+    db.session.commit()
+    res = _post(rclient, price=str(price.id), email=unique_email())
+    assert res.status_code == 303
+    session_id = res.headers["Location"].rsplit("/", 1)[-1]
+    welcome = rclient.get(f"/welcome?session_id={session_id}")
+    assert welcome.status_code == 200 and "Your payment is not finished" in welcome.text
+    assert f"/checkout/{session_id}" in welcome.text  # a way back to the open page
+
+    paid = requests.post(res.headers["Location"], data={"card_number": "4242424242424242"}, allow_redirects=False,
+                         timeout=10)
+    assert paid.status_code == 303 and f"/welcome?session_id={session_id}" in paid.headers["Location"]
+    session = stripe.v1.checkout.sessions.retrieve(session_id)
+    subscription = stripe.v1.subscriptions.retrieve(session.subscription)
+    assert subscription.status == "trialing" and session.payment_status == "no_payment_required"
+    after = rclient.get(f"/welcome?session_id={session_id}")
+    assert "Your free trial has started" in after.text and "We received your payment" not in after.text

@@ -41,6 +41,7 @@ from flask_babel import gettext as _
 from limits import parse as parse_limit
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from membership.api.limits import DEFAULTS as LIMIT_DEFAULTS
 from membership.api.limits import per_ip_and_reader
@@ -209,10 +210,14 @@ def _payer(choice: JoinChoice) -> Reader | None:
         return reader
     reader = db.session.scalar(select(Reader).where(Reader.email == choice.email, Reader.deleted_at.is_(None)))
     if reader is None:
-        reader = Reader(email=choice.email, language=current_language())
-        db.session.add(reader)
-        db.session.flush()
-        return reader
+        try:
+            with db.session.begin_nested():  # a double click races for the same new address
+                reader = Reader(email=choice.email, language=current_language())
+                db.session.add(reader)
+                db.session.flush()
+            return reader
+        except IntegrityError:
+            reader = db.session.scalars(select(Reader).where(Reader.email == choice.email)).one()
     if _fresh(reader):
         return reader
     if _may_mail(choice.email):
