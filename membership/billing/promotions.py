@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask import current_app
+
 from membership.billing.gateway.promotions import Coupon, PromotionCode, find_promotion_code, intro_offers
 from membership.billing.processor import processor_errors
 from membership.enums import Interval
@@ -106,24 +108,25 @@ def apply_code(code: str, amount_minor: int, currency: str, interval: Interval,
     return apply(lookup(code), amount_minor, currency, interval, customer_id)
 
 
-_intro_cache: tuple[float, list[PromotionCode]] | None = None
+_intro_cache: dict[tuple[str, str], tuple[float, list[PromotionCode]]] = {}  # per Stripe account and address
 _intro_lock = threading.Lock()
 
 
 def _intro_codes() -> list[PromotionCode]:
-    global _intro_cache
+    settings = current_app.config["SETTINGS"]
+    key = (settings.stripe_secret_key, settings.stripe_api_base)
     with _intro_lock:
-        if _intro_cache is None or time.monotonic() - _intro_cache[0] > INTRO_CACHE_SECONDS:
+        cached = _intro_cache.get(key)
+        if cached is None or time.monotonic() - cached[0] > INTRO_CACHE_SECONDS:
             with processor_errors():
-                _intro_cache = (time.monotonic(), intro_offers())
-        return _intro_cache[1]
+                cached = _intro_cache[key] = (time.monotonic(), intro_offers())
+        return cached[1]
 
 
 def forget_intro_offers() -> None:
-    """Drop the cached list (tests that create an offer; a staff action could call it too)."""
-    global _intro_cache
+    """Drop the cached lists (tests that create an offer; a staff action could call it too)."""
     with _intro_lock:
-        _intro_cache = None
+        _intro_cache.clear()
 
 
 def intro_offer(plan_code: str, amount_minor: int, currency: str, interval: Interval) -> AppliedPromotion | None:
