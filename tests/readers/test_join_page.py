@@ -263,3 +263,12 @@ def test_a_trial_reaches_checkout_and_welcome_says_the_payment_is_not_finished(r
     assert subscription.status == "trialing" and session.payment_status == "no_payment_required"
     after = rclient.get(f"/welcome?session_id={session_id}")
     assert "Your free trial has started" in after.text and "We received your payment" not in after.text
+
+
+def test_the_form_partial_is_embeddable(rclient: FlaskClient, stripe_sim: Any) -> None:
+    """/embed/join renders the same partial with its own action; the switch links stay in the frame."""
+    forget_intro_offers()
+    res = rclient.get("/embed/join?interval=year")
+    assert res.status_code == 200
+    assert 'action="/embed/join"' in res.text and 'target="_self"' in res.text and "$100.00" in res.text
+    assert 'action="/join"' in rclient.get("/join").text and 'target="_self"' not in rclient.get("/join").text
