@@ -120,13 +120,14 @@ def staff() -> StaffUser:
     return found.user
 
 
-def safe_next(target: str | None) -> str:
+def safe_next(target: str | None, default: str | None = None) -> str:
     """Only a path inside the console: never another site (an open redirect)."""
+    fallback = default or url_for("console.home")
     if not target:
-        return url_for("console.home")
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or target.startswith("//"):
-        return url_for("console.home")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or target.startswith(("//", "/\\")):
+        return fallback
     return target
 
 

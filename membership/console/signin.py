@@ -45,7 +45,7 @@ def home() -> Response | str:
     if found is not None and auth.needs_second_factor(found):
         return redirect(url_for("console.second_factor", next=target or None), 303)
     if found is not None:
-        return redirect(auth.safe_next(target) if target else auth.home_for(found.user), 303)
+        return redirect(auth.safe_next(target, auth.home_for(found.user)), 303)
     return render_template("console/signin.html", next=target or "")
 
 
