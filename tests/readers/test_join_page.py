@@ -272,3 +272,16 @@ def test_the_form_partial_is_embeddable(rclient: FlaskClient, stripe_sim: Any) -
     assert res.status_code == 200
     assert 'action="/embed/join"' in res.text and 'target="_self"' in res.text and "$100.00" in res.text
     assert 'action="/join"' in rclient.get("/join").text and 'target="_self"' not in rclient.get("/join").text
+
+
+def test_a_signed_in_member_is_sent_to_their_account_not_a_second_membership(member_client: FlaskClient) -> None:
+    from tests.readers.helpers import subscribe
+
+    forget_intro_offers()
+    subscribe(member_client, {"plan": "member", "currency": "USD", "interval": "month", "accept_auto_renewal": True})
+    html = member_client.get("/join").text
+    assert "You are already a member" in html and "Continue to payment" not in html
+    before = _counts()
+    res = member_client.post("/join", data={"price": str(_price("sustainer").id)})  # CSRF: the session's header
+    assert res.status_code == 409 and "already a member" in res.text
+    assert _counts() == before

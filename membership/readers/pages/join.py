@@ -147,7 +147,9 @@ def _render(choice: JoinChoice | None = None, status: int = 200) -> tuple[str, i
 def join_page() -> tuple[str, int]:
     choice = _choice_from(request.args)
     ctx = form_context(choice)
-    return page("readers/join.html", 200, **ctx)
+    reader = session_reader()
+    member = reader is not None and entitlement(reader.id).source == "subscription"
+    return page("readers/join.html", 200, already_member=member, **ctx)
 
 
 def _chosen_price(raw: str) -> tuple[Plan, Price] | None:
