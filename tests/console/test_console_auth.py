@@ -222,7 +222,8 @@ def test_console_writes_are_audited_with_the_staff_member(client: FlaskClient) -
     assert resp.status_code == 303
     entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "console.end_sessions")).one()
     assert (entry.actor, entry.target_type, entry.target_id) == (admin.email, "staff_user", str(other.id))
-    assert entry.details["via"] == "console" and "csrf_token" not in entry.details.get("form", {})
+    form = entry.details.get("form", {})
+    assert entry.details["via"] == "console" and isinstance(form, dict) and "csrf_token" not in form
     assert db.session.scalars(select(StaffSession).where(StaffSession.staff_user_id == other.id,
                                                          StaffSession.revoked_at.is_(None))).first() is None
     refused = client.post("/staff/operations/sessions/999999/end", data={"csrf_token": csrf(client)})
