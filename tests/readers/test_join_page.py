@@ -285,3 +285,17 @@ def test_a_signed_in_member_is_sent_to_their_account_not_a_second_membership(mem
     res = member_client.post("/join", data={"price": str(_price("sustainer").id)})  # CSRF: the session's header
     assert res.status_code == 409 and "already a member" in res.text
     assert _counts() == before
+
+
+def test_welcome_after_a_failed_delayed_payment_shows_what_to_do(rclient: FlaskClient, stripe: Any) -> None:
+    from membership.billing.models import CheckoutStatus
+
+    forget_intro_offers()
+    res = _post(rclient, price=str(_price().id), email=unique_email())
+    session_id = res.headers["Location"].rsplit("/", 1)[-1]
+    row = db.session.scalar(select(CheckoutSession).where(CheckoutSession.stripe_session_id == session_id))
+    assert row is not None
+    row.status = CheckoutStatus.FAILED  # as checkout.session.async_payment_failed's handler leaves it
+    db.session.commit()
+    res = rclient.get(f"/welcome?session_id={session_id}")
+    assert res.status_code == 303 and res.headers["Location"].endswith("/checkout/failed")

@@ -5,7 +5,8 @@ for an abandoned checkout and a failed payment.
 rows: the reader usually arrives before the webhook, and Stripe already knows whether
 the payment went through. Our local row only proves the session is one of ours (an
 unknown id is a 404 and costs Stripe nothing), and says the membership is live once
-the webhook has built the subscription. The page shows no personal data: the session
+the webhook has built the subscription, or that a delayed (bank) payment failed: then
+the reader sees the failed-payment page, with what to do. The page shows no personal data: the session
 id in the address is all a visitor needs to open it.
 """
 
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from membership.billing.gateway.checkout import fetch_checkout_session
-from membership.billing.models import CheckoutSession, Plan, Price, Subscription
+from membership.billing.models import CheckoutSession, CheckoutStatus, Plan, Price, Subscription
 from membership.billing.processor import processor_errors
 from membership.enums import SubscriptionStatus
 from membership.extensions import db
@@ -62,6 +63,8 @@ def welcome_page() -> Any:
         return message(_("We cannot find this payment"),
                        _("The link is incomplete or not one of ours. If you paid, your receipt is in your email."),
                        404, error=True, link="/account", link_text=_("Your account"))
+    if row.status is CheckoutStatus.FAILED:  # the bank refused a delayed payment (webhook already in)
+        return redirect(url_for(".checkout_failed"), 303)
     with processor_errors():
         session = fetch_checkout_session(session_id)
     state = _state(session.status, session.payment_status)
