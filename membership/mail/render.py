@@ -44,6 +44,7 @@ SUBJECTS: dict[str, str] = {
     "magic_link": N_("Your sign-in link for %(outlet)s"),
     "welcome": N_("Welcome to %(outlet)s"),
     "gift_delivered": N_("You have been given a membership of %(outlet)s"),
+    "tribute_notice": N_("A gift to %(outlet)s in the name of %(honoree)s"),
     "payment_receipt": N_("Your receipt from %(outlet)s"),
     "payment_failed": N_("Your payment to %(outlet)s did not go through"),
     "checkout_payment_failed": N_("Your bank payment to %(outlet)s did not go through"),

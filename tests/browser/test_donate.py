@@ -1,5 +1,6 @@
 """A reader gives in memory of someone with the fees covered, pays on stripe_sim's hosted
-page, and the webhook + worker leave the donation row and the receipt; the page in
+page, and the webhook + worker leave the donation row, the receipt and the note to the
+person the donor named; the page in
 Armenian; axe and screenshots (desktop and phone, en and hy)."""
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def test_donate_in_memory_with_the_fees_covered(site: Site, page: Any, phone: An
     page.get_by_label("In memory of someone").check()
     page.get_by_label("Their name").fill("Zabel Yesayan")
     page.get_by_label("A note with your gift (optional)").fill("For the reading room she loved")
+    page.get_by_label("Name of the person to tell (optional)").fill("Lusine")
+    page.get_by_label("Their email address (optional)").fill("lusine@example.org")
     page.get_by_label("Email", exact=True).fill(email)
     shoot(page, "donate-filled")
     page.get_by_role("button", name="Continue to payment").click()
@@ -94,6 +97,10 @@ def test_donate_in_memory_with_the_fees_covered(site: Site, page: Any, phone: An
     assert (payment.gross_minor, payment.currency) == (5181, "USD")
     receipt = site.wait_for_mail(email, "receipt")
     assert "$51.81" in receipt.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    told = site.wait_for_mail("lusine@example.org", "in the name of Zabel Yesayan")
+    text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Dear Lusine," in text and "in memory of Zabel Yesayan" in text and "For the reading room" in text
+    assert "51.81" not in text and "50.00" not in text, "the person told never sees the amount"
 
 
 def test_a_too_small_amount_is_shown_next_to_the_field(site: Site, page: Any) -> None:

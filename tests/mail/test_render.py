@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from membership.billing.giving import tax_statement
-from membership.billing.models import GiftMembership
+from membership.billing.models import Donation, GiftMembership, TributeKind
 from membership.billing.notices.policy import RENEWAL_LAW_KINDS
 from membership.config import Settings
 from membership.db import utcnow
@@ -36,6 +36,9 @@ def _contexts(db_session: Any) -> dict[str, dict[str, Any]]:
                           recipient_name="Friend", plan_id=plan.id, months=12, code_hash="h" * 64,
                           amount_minor=6000, currency="USD", message="Enjoy <b>it</b>")
     db_session.add(gift)
+    donation = Donation(reader_id=reader.id, stripe_checkout_session_id="cs_tribute", amount_minor=5000,
+                        currency="USD", tribute_kind=TributeKind.MEMORY, honoree_name="Komitas", message="With love")
+    db_session.add(donation)
     db_session.flush()
     s = {"subscription_id": sub.id}
     return {
@@ -43,6 +46,7 @@ def _contexts(db_session: Any) -> dict[str, dict[str, Any]]:
         "magic_link": {"link": "https://x.example/m?t=secret"},
         "welcome": {},
         "gift_delivered": {"gift_id": gift.id, "code": "GIFT-CODE-1"},
+        "tribute_notice": {"donation_id": donation.id, "name": "Lusine"},
         "payment_receipt": {"payment_id": pay.id},
         "checkout_payment_failed": {"amount_minor": 2500, "currency": "usd", "checkout_session_id": None,
                                     "donation": True},

@@ -113,3 +113,33 @@ def test_the_thank_you_page_reads_the_session(rclient: FlaskClient, stripe: Any)
     assert thanks.status_code == 200 and "$30.00" in thanks.text, session_id
     unknown = rclient.get("/donate/thanks?session_id=cs_nothing")
     assert unknown.status_code == 200 and "$" not in unknown.text.split("<main", 1)[1]
+
+
+def test_the_person_to_tell_is_held_until_the_gift_is_paid(rclient: FlaskClient, stripe: Any) -> None:
+    """The note waits in its notice row, suppressed; the payment releases it (tributes.py)."""
+    from membership.billing import tributes
+    from membership.mail.models import NoticeStatus
+
+    res = _post(rclient, tribute="honor", honoree_name="Komitas", note="With love",
+                notify_name="Lusine", notify_email="Lusine@Example.org")
+    assert res.status_code == 303, res.text
+    notice = db.session.scalars(select(Notice).where(Notice.kind == "tribute_notice")).one()
+    assert (notice.email, notice.status, notice.last_error) == ("lusine@example.org", NoticeStatus.SUPPRESSED,
+                                                                 tributes.AWAITING_PAYMENT)
+    donation = db.session.scalars(select(Donation).where(Donation.honoree_name == "Komitas")).one()
+    assert notice.dedupe_key == f"donation:{donation.stripe_checkout_session_id}"
+    assert tributes.release(donation)
+    assert (notice.status, notice.last_error) == (NoticeStatus.PENDING, None)
+    assert not tributes.release(donation), "released once"
+
+
+@pytest.mark.parametrize(("form", "says"), [
+    ({"notify_email": "lusine@example.org"}, "Choose in honour or in memory"),
+    ({"tribute": "memory", "honoree_name": "Komitas", "notify_email": "nope"}, "Enter an email address like"),
+    ({"tribute": "memory", "honoree_name": "Komitas", "notify_name": "Lusine"}, "Enter their email address"),
+])
+def test_a_bad_person_to_tell_is_a_400_form(rclient: FlaskClient, form: dict[str, str], says: str) -> None:
+    before = _counts()
+    res = _post(rclient, **form)
+    assert res.status_code == 400 and says in res.text and 'id="notify_email-error"' in res.text
+    assert _counts() == before

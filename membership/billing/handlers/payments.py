@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from membership.billing import tributes
 from membership.billing.customers import resolve_reader
 from membership.billing.events import RetryLater, StripeEvent, handles
 from membership.billing.gateway import settlement
@@ -203,6 +204,7 @@ def _mark_donation_paid(donation_id: int, payment: Payment) -> None:
     donation.status = "paid"
     donation.paid_at = payment.paid_at
     donation.stripe_payment_intent_id = donation.stripe_payment_intent_id or payment.stripe_payment_intent_id
+    tributes.release(donation)  # the note to the person the donor named, held until now
 
 
 def _checkout_context(session_id: str) -> tuple[Context | None, GiftMembership | None]:

@@ -172,3 +172,22 @@ def gift_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "redeem_url": ctx.get("link") or f"{settings.public_url.rstrip('/')}/account",
     }
 
+
+
+@loader("tribute_notice")
+def tribute_vars(ctx: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The note to the person a donor named (billing/tributes.py): whom the gift honours
+    or remembers, the donor's name unless anonymous, the note; never the amount. The
+    greeting is to that person, not to the donor whose notice row it is."""
+    from membership.billing.models import Donation, TributeKind
+    from membership.identity.models import Reader
+
+    donation: Donation = _get(Donation, ctx.get("donation_id"))
+    donor = db.session.get(Reader, donation.reader_id)
+    return {
+        "reader_name": str(ctx.get("name") or ""),
+        "donor_name": "" if donation.anonymous or donor is None else donor.name,
+        "honoree": donation.honoree_name or "",
+        "in_memory": donation.tribute_kind is TributeKind.MEMORY,
+        "note": donation.message or "",
+    }

@@ -6,7 +6,8 @@ checked against the price's minimum and ceiling (billing/offerings.py) with the 
 next to the field. "Cover the fees" adds exactly billing/fees.py's figure: the page
 prints it for every preset, and a small script asks `/donate/fee` for a typed amount.
 A gift may honour someone or remember them (TributeKind), carry a note, and be
-anonymous. A visitor who is not signed in gives an email address: the reader is
+anonymous; a one-time gift with a dedication may also name a person to tell, who is
+mailed once the gift is paid (billing/tributes.py). A visitor who is not signed in gives an email address: the reader is
 found or created by it (readers/pages/payer.py says why that is safe). The form is
 the partial `readers/_donate_form.html`, so `/embed/donate` shows the same form.
 Checkout and its rows are billing/checkout.py's, as for the API.
@@ -24,11 +25,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from membership.api.limits import per_ip_and_reader
+from membership.billing import tributes
 from membership.billing.checkout import ReturnUrls, start_checkout
 from membership.billing.fees import fee_to_cover
 from membership.billing.gateway.checkout import fetch_checkout_session
 from membership.billing.gateway.errors import GatewayError
-from membership.billing.models import Plan, PlanKind, Price
+from membership.billing.models import Donation, Plan, PlanKind, Price
 from membership.billing.offerings import ceiling
 from membership.billing.processor import ProcessorError
 from membership.billing.reader_schemas import CheckoutIn, TributeIn
@@ -64,6 +66,8 @@ class Donate:
     honoree_name: str = ""
     note: str = ""
     anonymous: bool = False
+    notify_name: str = ""
+    notify_email: str = ""
     email: str = ""
     name: str = ""
     errors: dict[str, str] = field(default_factory=dict)
@@ -127,6 +131,7 @@ def _read_form() -> Donate:
                   cover_fees=f.get("cover_fees") == "yes", tribute=_choice(f.get("tribute"), ("none", "honor", "memory")),
                   honoree_name=(f.get("honoree_name") or "").strip(), note=(f.get("note") or "").strip(),
                   anonymous=f.get("anonymous") == "yes", email=(f.get("email") or "").strip(),
+                  notify_name=(f.get("notify_name") or "").strip(), notify_email=(f.get("notify_email") or "").strip(),
                   name=(f.get("name") or "").strip())
 
 
@@ -165,6 +170,7 @@ def _check(form: Donate, price: Price | None) -> tuple[int, CheckoutIn | None]:
         form.honoree_name = clean_text(form, "honoree_name", form.honoree_name, 200,
                                        _("Enter the name of the person you are giving for."), required=True)
     form.note = clean_text(form, "note", form.note, 1000, "")
+    _check_notify(form)
     if session_reader() is None:
         form.email = clean_email(form, "email", form.email)
     form.name = clean_text(form, "name", form.name, 200, "")
@@ -179,6 +185,20 @@ def _check(form: Donate, price: Price | None) -> tuple[int, CheckoutIn | None]:
                       if form.tribute != "none" else None,
                       message=form.note or None, accept_auto_renewal=form.frequency != "one_time")
     return minor, data
+
+
+def _check_notify(form: Donate) -> None:
+    """The person to tell (one-time gifts with a dedication): an address, a name if given."""
+    if form.frequency != "one_time":
+        form.notify_name = form.notify_email = ""
+        return
+    form.notify_name = clean_text(form, "notify_name", form.notify_name, 200, "")
+    if form.notify_email and form.tribute == "none":
+        form.errors["notify_email"] = _("Choose in honour or in memory of someone above, or leave this empty.")
+    elif form.notify_email:
+        form.notify_email = clean_email(form, "notify_email", form.notify_email)
+    elif form.notify_name:
+        form.errors["notify_email"] = _("Enter their email address, or leave both fields empty.")
 
 
 def _form_page(form: Donate, status: int, template: str = "readers/donate.html") -> tuple[str, int]:
@@ -223,6 +243,10 @@ def _start(form: Donate, data: CheckoutIn) -> Response | tuple[str, int]:
     base = request.host_url.rstrip("/")
     row = start_checkout(reader, data, request_meta(), ReturnUrls(
         f"{base}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}", f"{base}/donate?checkout=cancel"))
+    if form.notify_email and data.tribute is not None:
+        donation = db.session.scalars(select(Donation).where(
+            Donation.stripe_checkout_session_id == row.stripe_session_id)).one()
+        tributes.hold(donation, form.notify_name, form.notify_email)  # mailed once the gift is paid
     return redirect(row.url, 303)
 
 
