@@ -174,7 +174,7 @@ def console_page(permission: str, *more: str) -> Callable[[View], View]:
                 if not allows(found.user.role, need):
                     holders = ", ".join(role.value for role in roles_with(need))
                     raise Forbidden(f"Your role ({found.user.role.value}) may not open this page or do this: "
-                                    f"it needs the {need} permission, which {holders} hold.")
+                                    f"it needs the {need} permission (held by: {holders}).")
             request.environ[STAFF_KEY] = found.user
             request.environ[CALLER_KEY] = Caller(found.user.email, None, None)
             if request.method == "POST":
