@@ -143,3 +143,15 @@ def test_a_bad_person_to_tell_is_a_400_form(rclient: FlaskClient, form: dict[str
     res = _post(rclient, **form)
     assert res.status_code == 400 and says in res.text and 'id="notify_email-error"' in res.text
     assert _counts() == before
+
+
+def test_a_signed_in_reader_gives_monthly_without_an_email_field(member_client: FlaskClient, stripe: Any) -> None:
+    page = member_client.get("/donate?frequency=month")
+    assert 'name="email"' not in page.text and 'name="notify_email"' not in page.text
+    before = _counts()
+    res = member_client.post("/donate", data={"csrf_token": _csrf(page.text), "frequency": "month",
+                                              "currency": "USD", "amount": "10"})
+    assert res.status_code == 303, res.text
+    row = db.session.scalars(select(CheckoutSession).order_by(CheckoutSession.id.desc())).first()
+    assert row is not None and (row.amount_minor, row.mode) == (1000, "subscription")
+    assert _counts()[0] == before[0], "no reader created for a signed-in donor"

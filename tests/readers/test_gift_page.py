@@ -174,3 +174,23 @@ def test_a_used_code_is_a_400_form_and_changes_nothing(rclient: FlaskClient, app
     assert res.status_code == 400 and "already been used" in res.text
     db.session.refresh(gift)
     assert (gift.redeemed_by_reader_id, gift.redeemed_at) == redeemed and _counts() == before
+
+
+def test_a_later_delivery_is_sent_by_the_beat_sweeper_on_the_day(rclient: FlaskClient) -> None:
+    """Production's path for a later day: `schedule_notices` (beat, every 5 minutes) sweeps
+    due pending rows; before the day the row is left alone."""
+    from membership.billing.notices.scheduling import sweep_due_notices
+
+    gift, _code = _paid_gift(gifts.outlet_today() + timedelta(days=2), unique_email("to"))
+    notice = db.session.scalars(select(Notice).where(Notice.dedupe_key == f"gift:{gift.id}")).one()
+    assert notice.id not in sweep_due_notices(utcnow())
+    assert notice.id in sweep_due_notices(notice.due_at + timedelta(minutes=6))
+
+
+def test_a_signed_in_reader_gives_without_an_email_field(member_client: FlaskClient) -> None:
+    page = member_client.get("/gift")
+    assert 'name="email"' not in page.text
+    res = member_client.post("/gift", data={"csrf_token": _csrf(page.text), "plan": "member", "currency": "USD",
+                                            "recipient_name": "Anahit", "recipient_email": unique_email("to"),
+                                            "deliver_on": gifts.outlet_today().isoformat()})
+    assert res.status_code == 303, res.text
