@@ -256,3 +256,16 @@ def test_flask_staff_end_sessions_and_reset_totp(app: Flask, db_session: Any) ->
     result = runner.invoke(args=["staff", "reset-totp", user.email])
     assert result.exit_code == 0 and not totp.enrolled(user)
     assert runner.invoke(args=["staff", "end-sessions", "nobody@example.org"]).exit_code == 1
+
+
+def test_the_demo_admin_and_its_mailed_link_sign_in(client: FlaskClient) -> None:
+    from membership.demo import seed
+    from membership.demo.staff import DEMO_ADMIN, demo_staff_sign_in_link
+
+    seed(0)
+    link = demo_staff_sign_in_link()
+    db.session.commit()
+    assert link is not None and "/staff/signin/" in link and mailed_links(DEMO_ADMIN) == [link]
+    path = link[link.index("/staff/signin/"):]
+    resp = client.post(path, data={"csrf_token": csrf(client)})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/staff/second-factor")  # admin: enrol first
