@@ -43,6 +43,7 @@ from membership.billing.reader_schemas import CheckoutIn
 from membership.db import utcnow
 from membership.errors import Conflict
 from membership.extensions import db
+from membership.i18n import current_language
 from membership.identity.consents import RequestMeta, record_consent
 from membership.identity.models import ConsentKind, Reader
 
@@ -168,7 +169,7 @@ def _local_rows(reader: Reader, data: CheckoutIn, offer: Offer, session: OpenedS
             purchaser_reader_id=reader.id, recipient_email=str(data.gift.recipient_email).lower(),
             recipient_name=data.gift.recipient_name, message=data.gift.message, plan_id=offer.plan.id,
             months=data.gift.months, stripe_checkout_session_id=session.id, amount_minor=offer.total_minor,
-            currency=offer.currency,
+            currency=offer.currency, recipient_language=current_language(),
             # placeholder: the real code is minted (and this hash replaced) when the payment succeeds
             code_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest()))
     db.session.flush()

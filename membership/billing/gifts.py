@@ -104,7 +104,7 @@ def fulfil(gift: GiftMembership, deliver_on: date | None = None) -> bool:
     if deliver_on is not None:
         link = current_app.config["SETTINGS"].public_url.rstrip("/") + f"/redeem?code={code}"
         record_notice("gift_delivered", f"gift:{gift.id}", gift.recipient_email,
-                      {"gift_id": gift.id, "code": code, "link": link},
+                      {"gift_id": gift.id, "code": code, "link": link, "mail_language": gift.recipient_language},
                       reader_id=_recipient_reader_id(gift.recipient_email), due_at=due)
     elif purchaser is not None and purchaser.deleted_at is None:
         record_notice("gift_delivered", f"gift:{gift.id}", purchaser.email, {"gift_id": gift.id, "code": code},

@@ -114,7 +114,9 @@ def render_notice(notice: Notice, settings: Settings) -> Rendered:
     if notice.kind not in SUBJECTS or notice.kind not in LOADERS:
         raise UnknownKind(f"no templates for notice kind '{notice.kind}'")
     context: dict[str, Any] = unseal(json.loads(notice.context or "{}"))
-    with in_language(reader_language(notice.reader_id)) as language:
+    # a reader's stored language first; mail to someone without a reader row (a gift's
+    # recipient) may carry the language it was written in
+    with in_language(reader_language(notice.reader_id) or context.get("mail_language")) as language:
         variables = base_vars(notice, settings) | LOADERS[notice.kind](context, settings)
         variables["language"] = language
         if "plan_name" in variables and variables["plan_name"] is None:  # a plan since deleted

@@ -194,3 +194,33 @@ def test_a_signed_in_reader_gives_without_an_email_field(member_client: FlaskCli
                                             "recipient_name": "Anahit", "recipient_email": unique_email("to"),
                                             "deliver_on": gifts.outlet_today().isoformat()})
     assert res.status_code == 303, res.text
+
+
+def test_a_gift_bought_on_the_armenian_page_reaches_a_new_recipient_in_armenian(
+        rclient: FlaskClient, stripe: Any) -> None:
+    """The recipient has no reader row (so no stored language): the page's language at purchase
+    is kept on the gift and the recipient's mail is written in it."""
+    from membership.mail.render import render_notice
+
+    recipient = unique_email("to")
+    page = rclient.get("/gift?lang=hy")
+    res = rclient.post("/gift?lang=hy", data={
+        "csrf_token": _csrf(page.text), "plan": "member", "currency": "USD", "recipient_name": "Անահիտ",
+        "recipient_email": recipient, "deliver_on": gifts.outlet_today().isoformat(), "message": "",
+        "email": unique_email("from")})
+    assert res.status_code == 303, res.text
+    gift = db.session.scalars(select(GiftMembership).where(GiftMembership.recipient_email == recipient)).one()
+    assert gift.recipient_language == "hy"
+    assert gifts.fulfil(gift, gifts.outlet_today())
+    notice = db.session.scalars(select(Notice).where(Notice.dedupe_key == f"gift:{gift.id}")).one()
+    assert notice.reader_id is None
+    rendered = render_notice(notice, rclient.application.config["SETTINGS"])
+    assert re.search("[\u0531-\u0587]", rendered.subject), rendered.subject
+    english = GiftMembership(purchaser_reader_id=gift.purchaser_reader_id, recipient_email=unique_email("to"),
+                             plan_id=gift.plan_id, months=12, amount_minor=10000, currency="USD",
+                             code_hash=gifts.hash_code(gifts.new_code()))
+    db.session.add(english)
+    db.session.flush()
+    assert gifts.fulfil(english, gifts.outlet_today())
+    plain = db.session.scalars(select(Notice).where(Notice.dedupe_key == f"gift:{english.id}")).one()
+    assert not re.search("[\u0531-\u0587]", render_notice(plain, rclient.application.config["SETTINGS"]).subject)

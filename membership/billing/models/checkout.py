@@ -96,6 +96,8 @@ class GiftMembership(Base):
     purchaser_reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
     recipient_email: Mapped[str] = mapped_column(String(320))
     recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    # the page's language at purchase: the recipient's mail uses it until they have their own
+    recipient_language: Mapped[str | None] = mapped_column(String(8))
     message: Mapped[str | None] = mapped_column(Text)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     months: Mapped[int]
