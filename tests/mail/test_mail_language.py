@@ -137,3 +137,5 @@ def test_a_donation_without_a_plan_is_worded_as_a_donation_in_armenian(app: Flas
                         app.config["SETTINGS"])
     assert "Ձեր նվիրատվության 25,00\xa0$ բանկային վճարումը չի կատարվել" in out.text
     assert "ծրագր" not in out.text  # no "plan" invented for a donation
+    # "Try again" leads to the page that says why a bank refuses a payment and what to do
+    assert "/checkout/failed" in out.text and 'checkout/failed">' in out.html
