@@ -48,16 +48,33 @@ def create_campaign(
 ) -> Campaign:
     if db.session.get(Newsletter, newsletter_id) is None:
         raise NotFound(f"newsletter {newsletter_id} not found")
-    if segment == Segment.TIER and segment_plan_id is None:
-        raise InvalidInput("the tier segment needs segment_plan_id")
-    if segment == Segment.LABEL and not segment_label:
-        raise InvalidInput("the label segment needs segment_label")
     campaign = Campaign(newsletter_id=newsletter_id, subject=subject, body_html=body_html, body_text=body_text,
-                        segment=segment, segment_plan_id=segment_plan_id if segment == Segment.TIER else None,
-                        segment_label=segment_label if segment == Segment.LABEL else None)
+                        **_segment_values(segment, segment_plan_id, segment_label))
     db.session.add(campaign)
     db.session.flush()
     return campaign
+
+
+def _segment_values(segment: Segment, plan_id: int | None, label: str | None) -> dict[str, object]:
+    """The segment columns, each set only where its segment uses it."""
+    if segment == Segment.TIER and plan_id is None:
+        raise InvalidInput("the tier segment needs segment_plan_id")
+    if segment == Segment.LABEL and not label:
+        raise InvalidInput("the label segment needs segment_label")
+    return {"segment": segment, "segment_plan_id": plan_id if segment == Segment.TIER else None,
+            "segment_label": label if segment == Segment.LABEL else None}
+
+
+def update_draft(
+    campaign_id: int, subject: str, body_html: str, body_text: str = "",
+    segment: Segment = Segment.ALL_CONFIRMED, segment_plan_id: int | None = None,
+    segment_label: str | None = None,
+) -> Campaign:
+    """Rewrite a draft; a campaign that left draft (scheduled, sending...) is a 409, in the
+    same conditional UPDATE as every other move, so an edit never races a schedule."""
+    values = _segment_values(segment, segment_plan_id, segment_label)
+    return transition(campaign_id, S.DRAFT, from_=EDITABLE, subject=subject, body_html=body_html,
+                      body_text=body_text, **values)
 
 
 def transition(campaign_id: int, to: CampaignStatus, from_: tuple[CampaignStatus, ...] | None = None,

@@ -96,6 +96,11 @@ class CampaignRenderer:
                             inline_css=False)
         return msg.as_bytes(policy=WIRE_POLICY)
 
+    def single(self, to: str, message_id: str, token: str) -> bytes:
+        """One copy built the ordinary way under the caller's own Message-ID (a test send,
+        which must not share the deterministic id of a real delivery)."""
+        return self._build(to, message_id, token)
+
     def _template_bytes(self) -> list[bytes | tuple[str, tuple[int, ...]]] | None:
         return cut_template(self._build(PLACE_TO, PLACE_MID, PLACE_TOKEN))
 

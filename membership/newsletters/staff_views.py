@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import select
 
 from membership.api import operation
 from membership.billing.models import Plan
 from membership.errors import NotFound
 from membership.extensions import db
-from membership.newsletters import campaigns
+from membership.newsletters import campaigns, dispatch
 from membership.newsletters.deliveries import status_counts
 from membership.newsletters.models import Campaign, Newsletter, Segment
 from membership.newsletters.schemas import (
@@ -30,12 +30,9 @@ from membership.newsletters.schemas import (
     NewslettersOut,
     ScheduleIn,
 )
-from membership.queue import enqueue_after_commit
 from membership.staff.auth import require_permission
 
 bp = Blueprint("newsletters_staff_api", __name__, url_prefix="/api/staff")
-START_TASK = "workers.tasks.newsletters.start_campaign"
-SEND_TASK = "workers.tasks.newsletters.send_chunk"
 TAG = "staff"
 
 
@@ -96,20 +93,7 @@ def campaign_status(campaign_id: int) -> CampaignOut:
 def schedule_campaign(campaign_id: int, body: ScheduleIn) -> CampaignOut:
     """Due now: the start task is enqueued after the commit (a rollback sends nothing);
     later: beat's start_due_campaigns starts it. Send `{}` to schedule for now."""
-    campaign = campaigns.schedule(campaign_id, body.scheduled_at)
-    if campaigns.is_due(campaign):
-        enqueue_after_commit(current_app.extensions["celery"].signature(START_TASK), campaign_id)
-    return _flushed(campaign)
-
-
-def _resume(campaign_id: int) -> Campaign:
-    from membership.newsletters.tuning import int_knob
-
-    campaign = campaigns.resume(campaign_id)
-    task = current_app.extensions["celery"].signature(SEND_TASK)
-    for _ in range(int_knob("NEWSLETTER_SENDERS")):
-        enqueue_after_commit(task, campaign_id)
-    return campaign
+    return _flushed(dispatch.schedule(campaign_id, body.scheduled_at))
 
 
 def _action(name: str, action: Callable[[int], Campaign], summary: str, why: str) -> None:
@@ -130,7 +114,7 @@ for _name, _move, _summary, _why in (
      "Only before it starts: a sending campaign is paused or cancelled instead."),
     ("pause", campaigns.pause, "Pause a sending campaign",
      "Senders see it at their next claim and hand their unsent rows back; nothing is lost."),
-    ("resume", _resume, "Resume a paused campaign",
+    ("resume", dispatch.resume, "Resume a paused campaign",
      "Senders are restarted at once (the sweeper would, but only within a minute)."),
     ("cancel", campaigns.cancel, "Cancel a campaign for good",
      "Rows not yet sent are marked skipped and kept as the record of who did not get it."),
