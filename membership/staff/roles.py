@@ -11,7 +11,8 @@ review sees whole. Unknown permission names fail at import time, not at request 
     editor   newsletters and campaigns, the webhook inbox
     support  member lookup and the member actions (refunds, cancellations, comps, resending
              receipts and links), the webhook inbox, notice alerts; no exports
-    (admin only: erasure, the catalogue, the console's Operations pages, ending staff sessions)
+    (admin only: erasure, the catalogue, the console's Operations pages, ending staff sessions,
+    the member import upload: it creates readers, opt-ins with consent evidence and comps in bulk)
 
 Notice alerts (unsent renewal-law notices, with readers' emails) go to finance (the
 refund/compliance exposure is theirs) and support (they answer the reader), not to editors.
@@ -38,6 +39,7 @@ PERMISSIONS: dict[str, str] = {
     "subscriptions:cancel": "Cancel a member's subscription now or at the end of its period.",
     "receipts:resend": "Send a member's receipt again.",
     "readers:erase": "Erase a reader's personal data.",
+    "members:import": "Import members from a Ghost, Substack, Mailchimp or CSV export (console upload).",
     "catalogue:read": "The catalogue: tiers, prices, offers, promotion codes (console).",
     "catalogue:write": "Change the catalogue in Stripe; run the price-change notice flow.",
     "operations:read": "The console's Operations pages: webhook inbox, notice alerts, failed notices, audit log, "
