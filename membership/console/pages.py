@@ -5,6 +5,7 @@ from membership.console import (  # noqa: F401  (they register)
     dashboard,
     drilldown,
     members,
+    newsletters,
     operations,
     signin,
     totp_pages,
