@@ -2,8 +2,10 @@
 
 from membership.console import (  # noqa: F401  (they register)
     auth,
+    catalogue,
     dashboard,
     drilldown,
+    importing,
     members,
     newsletters,
     operations,

@@ -39,6 +39,9 @@ class PromotionCode:
     minimum_amount: int | None
     minimum_currency: str | None  # upper case
     metadata: dict[str, str]
+    times_redeemed: int = 0
+    max_redemptions: int | None = None
+    expires_at: int | None = None  # unix seconds
 
 
 def _coupon(data: dict[str, Any]) -> Coupon:
@@ -62,7 +65,10 @@ def _promotion(promo: dict[str, Any]) -> PromotionCode:
         id=str(promo["id"]), code=str(promo["code"]), active=bool(promo.get("active")), coupon=_coupon_of(promo),
         customer_id=promo.get("customer"), first_time_only=bool(r.get("first_time_transaction")),
         minimum_amount=int(r["minimum_amount"]) if r.get("minimum_amount") is not None else None,
-        minimum_currency=currency(r.get("minimum_amount_currency")), metadata=metadata(promo))
+        minimum_currency=currency(r.get("minimum_amount_currency")), metadata=metadata(promo),
+        times_redeemed=int(promo.get("times_redeemed") or 0),
+        max_redemptions=int(promo["max_redemptions"]) if promo.get("max_redemptions") is not None else None,
+        expires_at=int(promo["expires_at"]) if promo.get("expires_at") is not None else None)
 
 
 @translating

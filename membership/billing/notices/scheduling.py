@@ -179,14 +179,18 @@ def find_annual_reminders(now: datetime) -> int:
     return created
 
 
-def schedule_price_change(price_id: int, new_amount_minor: int, effective_at: datetime,
-                          now: datetime | None = None) -> int:
-    """Record a price-change notice for every auto-renewing subscription on the price.
+class PriceChangeTooSoon(InvalidInput):
+    """The legal minimum notice can no longer be met; `earliest` is the first moment the
+    new price may apply (the console turns it into a date in the outlet's zone)."""
 
-    Due 21 days before `effective_at`; refused when the 7-day legal minimum can no longer
-    be met. Only the notices: changing the Stripe price itself is billing's job.
-    """
-    now = now or utcnow()
+    def __init__(self, earliest: datetime, days: int) -> None:
+        super().__init__(f"readers must be told at least {days} days before a price change: "
+                         f"the earliest it can apply is {earliest:%d %B %Y %H:%M} UTC")
+        self.earliest = earliest
+
+
+def check_price_change(price_id: int, new_amount_minor: int, effective_at: datetime, now: datetime) -> Price:
+    """The price, or the reason this change cannot be announced (nothing is written)."""
     policy = POLICIES["price_change"]
     price = db.session.get(Price, price_id)
     if price is None:
@@ -196,16 +200,41 @@ def schedule_price_change(price_id: int, new_amount_minor: int, effective_at: da
     if price.amount_minor is None or new_amount_minor <= 0 or new_amount_minor == price.amount_minor:
         raise InvalidInput("a price change needs a fixed price and a new, positive amount")
     if now > policy.window_closes_at(effective_at):
-        raise InvalidInput(f"readers must be told at least {policy.legal_min.days} days before a price change")
+        raise PriceChangeTooSoon(now + policy.legal_min, policy.legal_min.days)
+    return price
+
+
+def price_change_audience(price: Price) -> Select[Subscription, str]:
+    """Who is told: every auto-renewing subscription on the price."""
+    return auto_renewing(Subscription.price_id == price.id)
+
+
+def price_change_candidates(price: Price, new_amount_minor: int, effective_at: datetime, now: datetime,
+                            size: int = CHUNK) -> Iterator[list[tuple[Subscription, Candidate]]]:
+    """Each subscriber's notice as it will be recorded (kind price_change), chunk by chunk:
+    the one definition the scheduler records and the console's preview shows."""
+    policy = POLICIES["price_change"]
+    for rows in chunks(price_change_audience(price), size):
+        yield [(sub, Candidate(
+            f"{sub.stripe_subscription_id}:{price.id}:{_unix(effective_at)}:{new_amount_minor}", email,
+            sub.reader_id, {"subscription_id": sub.id, "price_id": price.id, "old_amount_minor": sub.unit_amount_minor,
+                            "new_amount_minor": new_amount_minor, "effective_at": _unix(effective_at)},
+            max(policy.due_at(effective_at), now), policy.window_closes_at(effective_at)))
+            for sub, email in rows]
+
+
+def schedule_price_change(price_id: int, new_amount_minor: int, effective_at: datetime,
+                          now: datetime | None = None) -> int:
+    """Record a price-change notice for every auto-renewing subscription on the price.
+
+    Due 21 days before `effective_at`; refused when the 7-day legal minimum can no longer
+    be met. Only the notices: changing the Stripe price itself is billing's job.
+    """
+    now = now or utcnow()
+    price = check_price_change(price_id, new_amount_minor, effective_at, now)
     created = 0
-    for rows in chunks(auto_renewing(Subscription.price_id == price.id)):
-        created += record_missing(policy.kind, [
-            Candidate(f"{sub.stripe_subscription_id}:{price.id}:{_unix(effective_at)}:{new_amount_minor}", email,
-                      sub.reader_id, {"subscription_id": sub.id, "price_id": price.id,
-                                      "old_amount_minor": sub.unit_amount_minor,
-                                      "new_amount_minor": new_amount_minor, "effective_at": _unix(effective_at)},
-                      max(policy.due_at(effective_at), now), policy.window_closes_at(effective_at))
-            for sub, email in rows])
+    for batch in price_change_candidates(price, new_amount_minor, effective_at, now):
+        created += record_missing(POLICIES["price_change"].kind, [candidate for _, candidate in batch])
     return created
 
 

@@ -1,0 +1,120 @@
+"""A price change, as staff run it: preview who is told what and when, then announce it.
+
+The notices themselves are `notices.scheduling.schedule_price_change`, the same call
+`flask mail price-change` makes, and the preview reads the very candidates it records
+(`price_change_candidates`), so what the page promises is what gets scheduled.
+
+Announcing also makes the new price: a local Price row for the same plan, currency and
+interval, mirrored to Stripe like every fixed price (`catalog.ensure_price`: lookup key
+first, so a second announcement finds it). It is created *not on sale*: joiners keep
+the old price and subscribers stay on it until the change applies; moving them is
+billing's job on the day, after the legal notice went out (a subscription moved
+earlier would have its notice suppressed as "moved to another price").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from membership.billing.catalog import ensure_price
+from membership.billing.models import Plan, Price
+from membership.billing.notices.policy import POLICIES, NoticePolicy
+from membership.billing.notices.scheduling import (
+    check_price_change,
+    price_change_audience,
+    price_change_candidates,
+    schedule_price_change,
+)
+from membership.db import utcnow
+from membership.enums import Interval
+from membership.extensions import db
+from membership.mail.models import Notice
+
+PREVIEW_ROWS = 50
+KIND = "price_change"
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One subscriber's notice: to whom, which kind, due when, inside which legal window."""
+
+    reader_id: int
+    email: str
+    subscription: str  # Stripe id
+    interval: Interval
+    current_amount_minor: int
+    renews_at: datetime | None
+    kind: str
+    due_at: datetime
+    window_opens_at: datetime
+    window_closes_at: datetime
+
+
+@dataclass(frozen=True)
+class Preview:
+    plan: Plan
+    price: Price
+    new_amount_minor: int
+    effective_at: datetime
+    policy: NoticePolicy
+    count: int  # every subscriber told
+    lines: list[NoticeLine]  # the first PREVIEW_ROWS of them, by subscription
+
+
+@dataclass(frozen=True)
+class Announced:
+    price: Price
+    new_price: Price
+    created: int  # notices recorded now (0 when the same change was announced before)
+
+
+def preview(price_id: int, new_amount_minor: int, effective_at: datetime, now: datetime | None = None,
+            rows: int = PREVIEW_ROWS) -> Preview:
+    """What confirming would record; refuses exactly what the scheduler refuses. Reads only."""
+    now = now or utcnow()
+    price = check_price_change(price_id, new_amount_minor, effective_at, now)
+    policy = POLICIES[KIND]
+    count = db.session.scalar(select(func.count()).select_from(price_change_audience(price).subquery())) or 0
+    first = next(price_change_candidates(price, new_amount_minor, effective_at, now, size=rows), [])
+    lines = [NoticeLine(c.reader_id, c.email, sub.stripe_subscription_id, sub.interval, sub.unit_amount_minor,
+                        sub.current_period_end, KIND, c.due_at.astimezone(UTC),
+                        policy.window_opens_at(effective_at).astimezone(UTC),
+                        policy.window_closes_at(effective_at).astimezone(UTC)) for sub, c in first]
+    return Preview(db.session.get_one(Plan, price.plan_id), price, new_amount_minor, effective_at, policy, count,
+                   lines)
+
+
+def announce(price_id: int, new_amount_minor: int, effective_at: datetime, now: datetime | None = None) -> Announced:
+    """Make the new price (here and at Stripe, not on sale yet) and record every notice.
+    Checked before anything is made; flushes only (the caller's unit of work commits)."""
+    now = now or utcnow()
+    price = check_price_change(price_id, new_amount_minor, effective_at, now)
+    new_price = _successor(price, new_amount_minor)
+    created = schedule_price_change(price.id, new_amount_minor, effective_at, now)
+    return Announced(price, new_price, created)
+
+
+def _successor(price: Price, amount_minor: int) -> Price:
+    same = db.session.scalar(select(Price).where(
+        Price.plan_id == price.plan_id, Price.currency == price.currency, Price.interval == price.interval,
+        Price.amount_minor == amount_minor))
+    if same is None:
+        same = Price(plan_id=price.plan_id, currency=price.currency, interval=price.interval, amount_minor=amount_minor,
+                     min_amount_minor=price.min_amount_minor, benefit_value_minor=price.benefit_value_minor,
+                     trial_days=price.trial_days, active=False)
+        db.session.add(same)
+        db.session.flush()
+    ensure_price(same)
+    return same
+
+
+def scheduled(price_id: int, new_amount_minor: int, effective_at: datetime,
+              rows: int = PREVIEW_ROWS) -> tuple[int, list[Notice]]:
+    """The notices recorded for one announced change: how many, and the first rows."""
+    suffix = f"%:{price_id}:{int(effective_at.timestamp())}:{new_amount_minor}"
+    where = (Notice.kind == KIND, Notice.dedupe_key.like(suffix))
+    count = db.session.scalar(select(func.count(Notice.id)).where(*where)) or 0
+    return count, list(db.session.scalars(select(Notice).where(*where).order_by(Notice.id).limit(rows)))
