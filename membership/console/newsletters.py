@@ -163,6 +163,7 @@ def _campaign_page(campaign_id: int, error: str | None = None, status: int = 200
                              campaign.segment_label) if not figures.total else None)
     return render_template("console/campaign.html", c=campaign, newsletter=newsletter, figures=figures,
                            recipients=recipients, body_html=_safe_body(campaign), error=error, error_form=form, live=campaign.status in LIVE,
+                           due=campaigns.is_due(campaign),
                            test_to=request.form.get("to", "") if error else staff().email,
                            sched=request.form if error else {}, **_helpers()), status
 

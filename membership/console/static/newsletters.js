@@ -75,6 +75,8 @@
 
   function follow(panel) {
     var status = panel.dataset.status;
+    // Every second while it sends or is about to start; a campaign due later, or paused, is not watched as closely.
+    var interval = status === "sending" || panel.dataset.due === "true" ? 1000 : 15000;
     var bar = document.getElementById("campaign-progress");
     var doneText = document.getElementById("done-text");
 
@@ -96,12 +98,12 @@
           if (!d) { next(5000); return; }
           if (d.status !== status) { window.location.reload(); return; }
           show(d);
-          next(status === "sending" ? 1000 : 5000);
+          next(interval);
         })
         .catch(function () { next(5000); });
     }
 
-    next(status === "sending" ? 1000 : 3000);
+    next(interval);
   }
 
   var form = document.getElementById("compose");
