@@ -42,7 +42,7 @@ class Tier:
 
 def tiers(codes: list[PromotionCode]) -> list[Tier]:
     """Every plan (tiers first, by rank) with its prices by currency and interval."""
-    plans = list(db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.kind, Plan.rank.desc(), Plan.id)))
+    plans = list(db.session.scalars(select(Plan).order_by(Plan.active.desc(), Plan.kind, Plan.rank, Plan.id)))
     by_plan = {p.id: Tier(p) for p in plans}
     for price in db.session.scalars(select(Price).where(Price.plan_id.in_(by_plan))
                                     .order_by(Price.currency, Price.interval, Price.active.desc(), Price.amount_minor)):
