@@ -147,7 +147,7 @@ def _change_page(price: Price, error: str | None = None, status: int = 200,
     plan = db.session.get_one(Plan, price.plan_id)
     return render_template("console/catalogue_price_change.html", price=price, plan=plan, error=error,
                            preview=preview, args=request.values, policy=POLICIES["price_change"],
-                           earliest=forms.earliest_date(utcnow()), request_id=secrets.token_urlsafe(18),
+                           earliest=forms.earliest_date(utcnow()),
                            step="preview" if preview else "form"), status
 
 
@@ -195,9 +195,13 @@ def catalogue_price_change_confirm(price_id: int) -> Response | tuple[str, int]:
         raise
     except DomainError as exc:
         return _change_page(price, exc.detail, exc.status if exc.status < 500 else 502)
-    flash(f"Price change announced: {format_money(price.amount_minor or 0, price.currency)} becomes "
-          f"{format_money(amount, price.currency)} on {effective:%d %B %Y}. {done.created} notice(s) scheduled; "
-          f"the new Stripe price {done.new_price.stripe_price_id} is made, not on sale until then.")
+    change = (f"{format_money(price.amount_minor or 0, price.currency)} becomes {format_money(amount, price.currency)} "
+              f"on {effective:%d %B %Y}")
+    if done.created:
+        flash(f"Price change announced: {change}. {done.created} notice(s) scheduled; the new Stripe price "
+              f"{done.new_price.stripe_price_id} is made, not on sale until then.")
+    else:
+        flash(f"This price change was already announced ({change}): no new notice was needed.")
     return redirect(url_for("console.catalogue_price_change_done", price_id=price.id,
                             amount=request.form.get("amount", ""), effective=request.form.get("effective", "")), 303)
 

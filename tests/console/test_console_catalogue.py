@@ -247,8 +247,7 @@ def test_price_change_preview_confirm_and_the_notices_the_cli_would_record(
     assert html.count(window) == 3
     assert db.session.scalar(select(func.count(Notice.id)).where(Notice.kind == "price_change")) == 0  # a preview only
 
-    confirm = client.post(url, data={"csrf_token": csrf(client), "request_id": REQUEST_ID.search(html).group(1),
-                                     "amount": "12.00", "effective": day.isoformat()})
+    confirm = client.post(url, data={"csrf_token": csrf(client), "amount": "12.00", "effective": day.isoformat()})
     assert confirm.status_code == 303, confirm.get_data(as_text=True)
     done = client.get(confirm.headers["Location"]).get_data(as_text=True)
     assert "Price change scheduled" in done and "3 notice(s) scheduled" in done
@@ -267,7 +266,11 @@ def test_price_change_preview_confirm_and_the_notices_the_cli_would_record(
     assert (remote.unit_amount, remote.currency, remote.recurring.interval) == (1200, "usd", "month")
     [entry] = _audited("catalogue.price_change")
     assert entry.details["notices_created"] == 3 and entry.details["new_stripe_price_id"] == new.stripe_price_id
-    assert [e.details["status"] for e in _audited("console.catalogue_price_change_confirm")] == [303]
+    again = client.post(url, data={"csrf_token": csrf(client), "amount": "12.00", "effective": day.isoformat()})
+    assert again.status_code == 303  # a second confirm (a double click) schedules nothing more
+    assert "already announced" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Notice.id)).where(Notice.kind == "price_change")) == 3
+    assert [e.details["status"] for e in _audited("console.catalogue_price_change_confirm")] == [303, 303]
 
 
 def test_too_soon_is_a_400_naming_the_earliest_date_and_changes_nothing(
@@ -287,7 +290,7 @@ def test_too_soon_is_a_400_naming_the_earliest_date_and_changes_nothing(
     assert preview.status_code == 400 and "at least 7 days" in text
     named = re.search(r"The earliest allowed date is [^(]+\((\d{4}-\d{2}-\d{2})\)", text)
     assert named and date.fromisoformat(named.group(1)) in (earliest - DAY, earliest)
-    refused = client.post(url, data={"csrf_token": csrf(client), "request_id": "r" * 24, "amount": "11.37",
+    refused = client.post(url, data={"csrf_token": csrf(client), "amount": "11.37",
                                      "effective": soon.isoformat()})
     assert refused.status_code == 400 and "The earliest allowed date is" in refused.get_data(as_text=True)
     ok = client.get(url, query_string={"amount": "11.37", "effective": named.group(1)})
