@@ -23,7 +23,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 REASONS = {400: "Malformed request", 401: "Sign-in required", 403: "Forbidden", 404: "Not found",
-           409: "Conflict", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
+           409: "Conflict", 413: "Request body too large", 415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests",
            502: "Payment processor error", 503: "Service unavailable"}
 
 
@@ -39,7 +39,7 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
 def _error_codes(op: Operation) -> list[int]:
     codes = set(op.errors)
     if op.body is not None:
-        codes |= {400, 415, 422}
+        codes |= {400, 413, 415, 422}  # 413: every route refuses a body over the cap (docs/security.md)
     if op.query is not None:
         codes.add(422)
     if op.security:

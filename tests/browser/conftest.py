@@ -36,11 +36,15 @@ def embedding_origin() -> str:
     return f"http://localhost:{EMBEDDING_ORIGIN_PORT}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_site(app: Flask, app_settings: dict[str, Any], stripe_sim: Any, smtp_sink: Any,
               embedding_origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The whole site on a real server whose PUBLIC_URL is its own address, registered as
-    the simulator's webhook endpoint, with a real worker for webhooks and mail."""
+    the simulator's webhook endpoint, with a real worker for webhooks and mail.
+
+    Package scope: the endpoint is removed once the browser tests are done, so Stripe events
+    from later tests (which share the simulator) are not delivered to this server, whose
+    requests would then run on another test's database connection."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = {**app_settings, "public_url": url, "embed_allowed_origins": embedding_origin}
