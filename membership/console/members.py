@@ -35,7 +35,8 @@ ACTIONS = ("payments:refund", "subscriptions:cancel", "comps:write", "receipts:r
 def members() -> str:
     query = request.args.get("q", "")[:200]
     found = search(query) if query.strip() else None
-    return render_template("console/members.html", q=query, found=found)
+    return render_template("console/members.html", q=query, found=found,
+                           can_import=allows(staff().role, "members:import"))
 
 
 def _member(reader_id: int, error: str | None = None, status: int = 200, form: str = "") -> tuple[str, int]:

@@ -4,7 +4,8 @@ Exit status: 0 whenever the import ran, rejected rows or not (they are in the re
 non-zero only when the file cannot be read as a member list at all (missing, empty, no
 email column) or an option names something that does not exist. A real run is one unit
 of work; a dry run does the same reads and writes and then rolls back, so its report
-comes from the very same checks.
+comes from the very same checks. The work itself is service.py's, which the staff
+console's upload calls too; this module only reads the path and the options and prints.
 """
 
 from __future__ import annotations
@@ -19,13 +20,9 @@ from flask import Blueprint
 
 from membership.db import utcnow
 from membership.extensions import db
-from membership.readers.importing import options
-from membership.readers.importing.apply import Outcome, Target, apply
+from membership.readers.importing import options, service
 from membership.readers.importing.formats import FORMATS, MappingError, parse_maps
-from membership.readers.importing.models import MemberImport
-from membership.readers.importing.parse import ImportFileError, Parsed, read_file
-from membership.readers.importing.report import Report
-from membership.staff.models import AuditLog
+from membership.readers.importing.parse import ImportFileError, read_file
 from membership.unit_of_work import unit_of_work
 
 bp = Blueprint("members_cli", __name__, cli_group="members")
@@ -39,25 +36,6 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
         return
     with click.progressbar(length=total, label="importing", file=sys.stdout) as bar:
         yield bar.update
-
-
-def run_import(parsed: Parsed, target: Target) -> Outcome:
-    with _progress(len(parsed.records)) as progress:
-        return apply(parsed.records, target, progress)
-
-
-def _record_run(report: Report, sha256: str) -> None:
-    o = report.outcome
-    run = MemberImport(source=report.source, file_name=report.file_name[:255], file_sha256=sha256,
-                       data_rows=report.parsed.data_rows, readers_created=o.created, readers_updated=o.updated,
-                       rejected=len(report.rejections))
-    db.session.add(run)
-    db.session.flush()
-    db.session.add(AuditLog(actor="cli", action="members.import", target_type="member_import",
-                            target_id=str(run.id), details={"source": report.source, "file": report.file_name,
-                                                            "created": o.created, "updated": o.updated,
-                                                            "rejected": len(report.rejections)}))
-    db.session.flush()
 
 
 @bp.cli.command("import")
@@ -83,16 +61,14 @@ def import_members(path: Path, source: str, maps: tuple[str, ...], dry_run: bool
         target = options.target(source, newsletters, comp_plan, comp_months, utcnow())
     except options.OptionError as exc:
         raise click.ClickException(str(exc)) from None
-    if dry_run:
-        try:
-            outcome = run_import(parsed, target)
-        finally:
-            db.session.rollback()
-        report = Report(source, path.name, parsed, outcome, dry_run=True)
-    else:
-        with unit_of_work():
-            outcome = run_import(parsed, target)
-            report = Report(source, path.name, parsed, outcome, dry_run=False)
-            _record_run(report, parsed.sha256)
+    with _progress(len(parsed.records)) as progress:
+        if dry_run:
+            try:
+                report = service.dry_run(parsed, target, path.name, progress)
+            finally:
+                db.session.rollback()
+        else:
+            with unit_of_work():
+                report, _run = service.run(parsed, target, path.name, actor="cli", via="cli", progress=progress)
     for line in report.lines():
         click.echo(line)
