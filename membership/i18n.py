@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request
-from flask_babel import Babel, Domain, force_locale, format_date, get_locale
+from flask_babel import Babel, Domain, force_locale, format_date, get_locale, gettext
 
 from membership.money import from_minor, normalize_currency
 
@@ -125,6 +125,15 @@ def day(value: date | datetime | None) -> str:
     return str(format_date(value, format="long"))
 
 
+def named(name: str | None) -> str:
+    """A name that is data (a tier, a newsletter) in the reader's language when a catalog
+    translates it, else as the newsroom wrote it. Names are listed for translation in
+    `membership/readers/catalogue_names.py`; an untranslated name is never an error."""
+    if not name:
+        return name or ""
+    return str(gettext(name))
+
+
 def _remember_choice(response: Response) -> Response:
     chosen = normalize_language(request.args.get("lang"))
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
@@ -143,5 +152,6 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["named"] = named
     app.context_processor(_template_context)
     app.after_request(_remember_choice)

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from membership.config import Settings
-from membership.i18n import day, in_language, money, number
+from membership.i18n import day, in_language, money, named, number
 from membership.mail.kinds import LOADERS, RENEWAL_LAW_KINDS, reader_language, reader_name
 from membership.mail.models import Notice
 from membership.mail.secrets import unseal
@@ -121,6 +121,8 @@ def render_notice(notice: Notice, settings: Settings) -> Rendered:
         variables["language"] = language
         if "plan_name" in variables and variables["plan_name"] is None:  # a plan since deleted
             variables["plan_name"] = gettext("membership")
+        elif "plan_name" in variables:
+            variables["plan_name"] = named(variables["plan_name"])
         env = environment()
         text = env.get_template(f"{notice.kind}.txt").render(variables)
         html = env.get_template(f"{notice.kind}.html").render(variables)

@@ -299,3 +299,21 @@ def test_welcome_after_a_failed_delayed_payment_shows_what_to_do(rclient: FlaskC
     db.session.commit()
     res = rclient.get(f"/welcome?session_id={session_id}")
     assert res.status_code == 303 and res.headers["Location"].endswith("/checkout/failed")
+
+
+def test_tier_names_are_data_shown_in_the_reader_language_when_translated(rclient: FlaskClient,
+                                                                          stripe_sim: Any) -> None:
+    """Tier names are the newsroom's words: the Armenian page shows the catalog's translation
+    (membership/readers/catalogue_names.py), and a name nobody translated as written."""
+    from membership.billing.models import Plan
+
+    armenian = rclient.get("/join?lang=hy").text
+    assert "Աջակից անդամ" in armenian and "Sustaining member" not in armenian
+    plan = db.session.scalars(select(Plan).where(Plan.code == "sustainer")).one()
+    plan.name = "Patron of the newsroom"
+    db.session.commit()
+    try:
+        assert "Patron of the newsroom" in rclient.get("/join?lang=hy").text
+    finally:
+        plan.name = "Sustaining member"
+        db.session.commit()

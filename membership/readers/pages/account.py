@@ -23,6 +23,7 @@ from membership.billing.processor import ProcessorError
 from membership.billing.reader_schemas import RedeemIn
 from membership.enums import TERMINAL_SUBSCRIPTION_STATUSES, Stream, SubscriptionStatus
 from membership.extensions import db
+from membership.i18n import named
 from membership.identity.consents import request_meta
 from membership.identity.models import Reader
 from membership.identity.sessions import end_session, revoke_all_sessions, session_reader
@@ -60,7 +61,7 @@ def _pending(sub: Subscription) -> dict[str, Any] | None:
 def _row(sub: Subscription, plan_name: str | None) -> dict[str, Any]:
     live = sub.status not in TERMINAL_SUBSCRIPTION_STATUSES
     changeable = live and sub.status in _CHANGEABLE and not sub.cancel_at_period_end
-    return {"id": sub.id, "stream": streams()[sub.stream], "plan": plan_name, "status": status_name(sub.status),
+    return {"id": sub.id, "stream": streams()[sub.stream], "plan": named(plan_name) if plan_name else None, "status": status_name(sub.status),
             "amount_minor": max(0, sub.unit_amount_minor * sub.quantity - sub.discount_minor),
             "currency": sub.currency, "per": per(sub.interval), "period_end": sub.current_period_end,
             "live": live, "ending": live and sub.cancel_at_period_end,

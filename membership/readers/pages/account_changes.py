@@ -24,6 +24,7 @@ from membership.billing.processor import ProcessorError
 from membership.enums import Interval, Stream
 from membership.errors import InvalidInput
 from membership.extensions import db
+from membership.i18n import named
 from membership.readers.pages.account_common import REASON_CODES, per, reader_errors, reasons
 from membership.readers.pages.blueprint import bp, page, signed_in
 from membership.unit_of_work import transactional
@@ -36,7 +37,8 @@ def _monthly(amount: int, interval: Interval) -> int:
 
 
 def _plan_name(sub: Subscription) -> str | None:
-    return db.session.scalar(select(Plan.name).join(Price).where(Price.id == sub.price_id)) if sub.price_id else None
+    name = db.session.scalar(select(Plan.name).join(Price).where(Price.id == sub.price_id)) if sub.price_id else None
+    return named(name) if name else None
 
 
 @bp.get("/account/subscriptions/<int:subscription_id>/cancel")

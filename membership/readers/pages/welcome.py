@@ -23,6 +23,7 @@ from membership.billing.models import CheckoutSession, CheckoutStatus, Plan, Pri
 from membership.billing.processor import processor_errors
 from membership.enums import SubscriptionStatus
 from membership.extensions import db
+from membership.i18n import named
 from membership.readers.pages.blueprint import bp, message, page
 
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
@@ -43,7 +44,7 @@ def _plan_name(row: CheckoutSession) -> str:
     if row.price_id is None:
         return ""
     name = db.session.scalar(select(Plan.name).join(Price, Price.plan_id == Plan.id).where(Price.id == row.price_id))
-    return name or ""
+    return named(name)
 
 
 def _live(subscription_id: str | None) -> bool:
