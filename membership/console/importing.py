@@ -97,15 +97,16 @@ def import_upload() -> Response | tuple[str, int]:
         return _form("Choose whose export this is: Ghost, Substack, Mailchimp or CSV.", 400)
     if upload is None or not upload.filename:
         return _form("Choose the export file to upload.", 400)
+    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]  # some browsers send a whole path
     body = upload.read()
     if not body.strip():
         return _form("The file is empty.", 400)
     try:
         service.parse(body, source, uploads.map_lines(column_map))
     except ImportFileError as exc:
-        return _form(f"{upload.filename} cannot be imported: {exc}.", 400)
+        return _form(f"{name} cannot be imported: {exc}.", 400)
     with unit_of_work():
-        row = uploads.store(_session_id(), source, column_map, upload.filename, body, utcnow())
+        row = uploads.store(_session_id(), source, column_map, name, body, utcnow())
         upload_id = row.id
     return Response(status=303, headers={"Location": url_for("console.import_dry_run", upload_id=upload_id)})
 

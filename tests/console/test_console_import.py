@@ -185,9 +185,10 @@ def test_a_missing_file_is_a_400(client: FlaskClient, admin: str) -> None:
 
 def test_a_csv_with_a_column_map(client: FlaskClient, admin: str) -> None:
     body = b"E-mail,Full name,Opted in\nann@example.org,Ann Avetisyan,yes\nBOB@example.org,Bob,no\nnope,X,yes\n"
-    upload_id = uploaded(client, admin, body, source="csv", name="sheet.csv",
+    upload_id = uploaded(client, admin, body, source="csv", name="exports/sheet.csv",
                          column_map="E-mail=email\r\n\r\nfull name=name\nOpted in=subscribed\n")
     html = client.get(f"/staff/members/import/{upload_id}").get_data(as_text=True)
+    assert "Dry run: sheet.csv" in html
     assert figures(html)["New readers"] == 2 and ROW.findall(html) == [("4", "invalid email &#39;nope&#39;")]
     assert "<code>E-mail=email</code>, <code>full name=name</code>" in html
     done = client.post(f"/staff/members/import/{upload_id}/confirm", data={"csrf_token": admin})
