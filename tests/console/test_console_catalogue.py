@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,9 +31,17 @@ from membership.staff.models import AuditLog
 from tests.console.auth_support import csrf
 from tests.console.helpers import sign_in_client, staff_user
 from tests.factories.billing import SubscriptionFactory
+from tests.support.promotions import intro_offers_retired_after
 
 REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
 DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _intro_offers_switched_off_after(app: Flask, stripe_sim: Any) -> Iterator[None]:
+    """The simulator outlives this test: its intro codes would show on later tests' /join."""
+    with intro_offers_retired_after(app):
+        yield
 
 
 def _admin(client: FlaskClient) -> str:
