@@ -29,6 +29,7 @@ from membership.newsletters import campaigns, dispatch
 from membership.newsletters.markdown import to_html
 from membership.newsletters.models import Campaign, CampaignStatus, Newsletter
 from membership.newsletters.outcomes import progress
+from membership.newsletters.sanitise import sanitise_html
 from membership.newsletters.trial import send_trial
 from membership.unit_of_work import unit_of_work
 
@@ -41,12 +42,12 @@ def _helpers() -> dict[str, Any]:
             "local_zone": data.zone().key}
 
 
-def _safe_body(campaign: Campaign) -> str | None:
-    """The body as HTML only when it is what the console's Markdown made of its text
-    part; a body that came through the API is raw HTML nobody sanitised, so the page
-    shows its text instead of letting it run in a staff member's browser."""
-    html = to_html(campaign.body_text) if campaign.body_text.strip() else ""
-    return html if html and html == campaign.body_html else None
+def _safe_body(campaign: Campaign) -> str:
+    """The body as the page shows it. Every body is stored sanitised (campaigns.py, for
+    the API's and the console's alike), so the page no longer needs to recognise the
+    console's own Markdown output to trust it; the same allow-list runs once more here
+    for campaigns stored before bodies were sanitised (it changes nothing on clean HTML)."""
+    return sanitise_html(campaign.body_html)
 
 
 @bp.get("/newsletters")

@@ -20,6 +20,7 @@ from membership.db import utcnow
 from membership.errors import Conflict, InvalidInput, NotFound
 from membership.extensions import db
 from membership.newsletters.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Newsletter, Segment
+from membership.newsletters.sanitise import sanitise_html
 
 S = CampaignStatus
 ALLOWED: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
@@ -46,13 +47,26 @@ def create_campaign(
     segment: Segment = Segment.ALL_CONFIRMED, segment_plan_id: int | None = None,
     segment_label: str | None = None,
 ) -> Campaign:
+    """A draft. Its HTML is stored sanitised (see `_stored_html`), whoever sent it."""
     if db.session.get(Newsletter, newsletter_id) is None:
         raise NotFound(f"newsletter {newsletter_id} not found")
-    campaign = Campaign(newsletter_id=newsletter_id, subject=subject, body_html=body_html, body_text=body_text,
+    campaign = Campaign(newsletter_id=newsletter_id, subject=subject, body_html=_stored_html(body_html),
+                        body_text=body_text,
                         **_segment_values(segment, segment_plan_id, segment_label))
     db.session.add(campaign)
     db.session.flush()
     return campaign
+
+
+def _stored_html(body_html: str) -> str:
+    """The body as it may be stored: through the allow-list (membership/newsletters/
+    sanitise.py), since readers' mail clients and the console's preview both render it.
+    Creating and editing a draft (API and console alike) come through here and nowhere
+    else writes a body. Nothing left once cleaned (only a script, say) is refused."""
+    clean = sanitise_html(body_html)
+    if not clean.strip():
+        raise InvalidInput("body_html has no content left once unsafe markup is removed")
+    return clean
 
 
 def _segment_values(segment: Segment, plan_id: int | None, label: str | None) -> dict[str, object]:
@@ -73,7 +87,7 @@ def update_draft(
     """Rewrite a draft; a campaign that left draft (scheduled, sending...) is a 409, in the
     same conditional UPDATE as every other move, so an edit never races a schedule."""
     values = _segment_values(segment, segment_plan_id, segment_label)
-    return transition(campaign_id, S.DRAFT, from_=EDITABLE, subject=subject, body_html=body_html,
+    return transition(campaign_id, S.DRAFT, from_=EDITABLE, subject=subject, body_html=_stored_html(body_html),
                       body_text=body_text, **values)
 
 

@@ -28,6 +28,7 @@ from flask import current_app, render_template
 
 from membership.mail.message import build_message, message_id_for
 from membership.newsletters.models import Campaign, Newsletter
+from membership.newsletters.sanitise import sanitise_html
 from membership.newsletters.unsubscribe import TOKEN_LENGTH, make_token, unsubscribe_url
 
 PLACE_TOKEN = ("Zq7unsubscribeTokenPlaceholder" + "0" * TOKEN_LENGTH)[:TOKEN_LENGTH]
@@ -69,10 +70,13 @@ class CampaignRenderer:
     def build(cls, campaign: Campaign, newsletter: Newsletter) -> CampaignRenderer:
         settings = current_app.config["SETTINGS"]
         url = unsubscribe_url(PLACE_TOKEN)
+        # Stored bodies are sanitised already (campaigns.py); once more per chunk for a
+        # campaign stored before that, so no reader is ever mailed unsanitised HTML.
+        body_html = sanitise_html(campaign.body_html)
         context = {
             "subject": campaign.subject, "newsletter_name": newsletter.name, "outlet_name": settings.outlet_name,
             "postal_address": settings.outlet_postal_address, "unsubscribe_url": url,
-            "body_html": campaign.body_html, "body_text": campaign.body_text or _text_from_html(campaign.body_html),
+            "body_html": body_html, "body_text": campaign.body_text or _text_from_html(body_html),
         }
         html = _INLINER.inline(render_template("newsletters/campaign.html", **context))
         html = html.replace(f'href="{url}"', f'\nhref="{url}"\n')  # a short line: QP never splits it
