@@ -31,13 +31,14 @@ from membership.newsletters.models import Campaign, CampaignStatus, Newsletter
 from membership.newsletters.outcomes import progress
 from membership.newsletters.sanitise import sanitise_html
 from membership.newsletters.trial import send_trial
+from membership.staff.roles import allows
 from membership.unit_of_work import unit_of_work
 
 READ, WRITE = "newsletters:read", "newsletters:write"
 LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 
 
-def _helpers() -> dict[str, Any]:
+def helpers() -> dict[str, Any]:
     return {"local": data.local, "segment_text": data.segment_text, "segments": data.SEGMENTS,
             "local_zone": data.zone().key}
 
@@ -53,7 +54,8 @@ def _safe_body(campaign: Campaign) -> str:
 @bp.get("/newsletters")
 @console_page(READ)
 def newsletters() -> str:
-    return render_template("console/newsletters.html", listing=data.listing(), **_helpers())
+    return render_template("console/newsletters.html", listing=data.listing(), new_form=None, form_open=False,
+                           can_write=allows(staff().role, WRITE), **helpers())
 
 
 # --- compose ------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def _compose_page(form: data.Compose, campaign: Campaign | None = None, status: 
     return render_template("console/campaign_compose.html", form=form, campaign=campaign,
                            newsletters=data.newsletters(), tiers=data.tiers(),
                            preview_html=to_html(form.body) if form.body.strip() else "",
-                           recipients=recipients, **_helpers()), status
+                           recipients=recipients, **helpers()), status
 
 
 def _preview_only(form: data.Compose) -> data.Compose:
@@ -166,7 +168,7 @@ def _campaign_page(campaign_id: int, error: str | None = None, status: int = 200
                            recipients=recipients, body_html=_safe_body(campaign), error=error, error_form=form, live=campaign.status in LIVE,
                            due=campaigns.is_due(campaign),
                            test_to=request.form.get("to", "") if error else staff().email,
-                           sched=request.form if error else {}, **_helpers()), status
+                           sched=request.form if error else {}, **helpers()), status
 
 
 @bp.get("/newsletters/campaigns/<int:campaign_id>")
@@ -237,6 +239,44 @@ for _name, _fn, _said in (
     ("unschedule", campaigns.unschedule, "Back to draft: nothing will be sent until it is scheduled again."),
     ("pause", campaigns.pause, "Paused. Messages in flight finish; the rest wait until you resume."),
     ("resume", dispatch.resume, "Resumed: sending again."),
-    ("cancel", campaigns.cancel, "Cancelled. Messages not yet sent will not be sent."),
 ):
     _move(_name, _fn, _said)
+
+
+# --- cancel, after a confirmation ------------------------------------------------------------
+
+CANCELLABLE = (CampaignStatus.DRAFT, *LIVE)
+
+
+def _cancel_page(campaign_id: int) -> tuple[str, int]:
+    """What cancelling would stop, in numbers: the messages still waiting (or, before the
+    send started, the readers the segment holds today) and what was sent already."""
+    campaign = campaigns.get_campaign(campaign_id)
+    if campaign.status not in CANCELLABLE:
+        raise Conflict(f"This campaign is {campaign.status.value}: there is nothing left to cancel.")
+    figures = progress(campaign)
+    recipients = (data.count(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id,
+                             campaign.segment_label) if not figures.total else None)
+    return render_template("console/campaign_cancel.html", c=campaign, figures=figures, recipients=recipients,
+                           newsletter=db.session.get(Newsletter, campaign.newsletter_id), **helpers()), 200
+
+
+@bp.get("/newsletters/campaigns/<int:campaign_id>/cancel")
+@console_page(READ, WRITE)
+def campaign_cancel_confirm(campaign_id: int) -> tuple[str, int]:
+    return _cancel_page(campaign_id)
+
+
+@bp.post("/newsletters/campaigns/<int:campaign_id>/cancel")
+@console_page(READ, WRITE)
+def campaign_cancel(campaign_id: int) -> Response | tuple[str, int]:
+    """Cancelling cannot be undone, so only the confirmation page's own form (confirm=yes)
+    cancels; any other POST here is shown that page and changes nothing."""
+    if request.form.get("confirm") != "yes":
+        return _cancel_page(campaign_id)
+
+    def run() -> str:
+        campaigns.cancel(campaign_id)
+        return "Cancelled. Messages not yet sent will not be sent."
+
+    return _act(campaign_id, "state", run)

@@ -8,6 +8,7 @@ from membership.console import (  # noqa: F401  (they register)
     importing,
     members,
     newsletters,
+    newsletters_lists,
     operations,
     signin,
     totp_pages,

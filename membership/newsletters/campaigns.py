@@ -211,3 +211,15 @@ def create_newsletter(slug: str, name: str, description: str = "") -> Newsletter
     db.session.add(newsletter)
     db.session.flush()
     return newsletter
+
+
+def set_newsletter_active(newsletter_id: int, active: bool) -> Newsletter:
+    """Open or close a newsletter to new subscribers (an inactive one is not offered at
+    sign-up or on the account page and refuses subscribing); its subscribers, campaigns
+    and their sends are untouched. Setting the state it already has changes nothing."""
+    newsletter = db.session.get(Newsletter, newsletter_id)
+    if newsletter is None:
+        raise NotFound(f"newsletter {newsletter_id} not found")
+    newsletter.active = active
+    db.session.flush()
+    return newsletter

@@ -18,7 +18,7 @@ from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
 from membership.identity.models import ReaderLabel
-from membership.newsletters.models import Campaign, CampaignStatus, Delivery, Segment
+from membership.newsletters.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Newsletter, Segment
 from membership.newsletters.segments import recipients
 from membership.staff.models import AuditLog
 from tests.console.helpers import sign_in_client, staff_user
@@ -207,8 +207,8 @@ def test_schedule_pause_resume_cancel_are_moves_of_the_state_machine_and_audited
     assert post("pause").status_code == 303 and status() == CampaignStatus.PAUSED
     assert post("resume").status_code == 303 and status() == CampaignStatus.SENDING
     assert _no_broker.call_count == 1 + 2  # NEWSLETTER_SENDERS senders restarted
-    assert post("cancel").status_code == 303 and status() == CampaignStatus.CANCELLED
-    assert post("cancel").status_code == 409 and post("resume").status_code == 409
+    assert post("cancel", confirm="yes").status_code == 303 and status() == CampaignStatus.CANCELLED
+    assert post("cancel", confirm="yes").status_code == 409 and post("resume").status_code == 409
 
     for action, ok in (("console.schedule", 2), ("console.campaign_pause", 1), ("console.campaign_resume", 1),
                        ("console.campaign_cancel", 1), ("console.campaign_unschedule", 1)):
@@ -246,3 +246,128 @@ def test_a_test_send_mails_once_and_creates_no_delivery(client: FlaskClient, mai
     entries = _audit("console.send_test", campaign.id)
     assert [e.details["status"] for e in entries] == [422, 303]
     assert entries[-1].details["form"]["to"] == "editor@staff.example"
+
+
+# --- newsletters made and closed from the console; cancel asks first -------------------------
+
+def _nl_form(csrf: str, **over: str) -> dict[str, str]:
+    return {"csrf_token": csrf, "name": "Weekend Reads", "slug": "weekend-reads",
+            "description": "Long stories for Saturday.", **over}
+
+
+def _newsletters() -> list[Newsletter]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Newsletter).order_by(Newsletter.id)))
+
+
+def test_an_editor_creates_a_newsletter_and_closes_and_reopens_it(client: FlaskClient) -> None:
+    csrf = _editor(client)
+    empty = client.get("/staff/newsletters").get_data(as_text=True)
+    assert "There is no newsletter yet" in empty and 'action="/staff/newsletters"' in empty
+    made = client.post("/staff/newsletters", data=_nl_form(csrf))
+    assert made.status_code == 303 and "/staff/newsletters#nl-" in made.headers["Location"]
+    [newsletter] = _newsletters()
+    assert (newsletter.slug, newsletter.name, newsletter.description, newsletter.active) == (
+        "weekend-reads", "Weekend Reads", "Long stories for Saturday.", True)
+    page = client.get("/staff/newsletters").get_data(as_text=True)
+    assert "Newsletter “Weekend Reads” created" in page and "Mark inactive" in page
+    [entry] = list(db.session.scalars(select(AuditLog).where(AuditLog.action == "console.create_newsletter")))
+    assert entry.details["status"] == 303 and entry.details["via"] == "console"
+
+    derived = client.post("/staff/newsletters", data=_nl_form(csrf, name="Café  Politics", slug=""))
+    assert derived.status_code == 303 and _newsletters()[-1].slug == "cafe-politics"
+
+    url = f"/staff/newsletters/{newsletter.id}/active"
+    assert client.post(url, data={"csrf_token": csrf, "active": "no"}).status_code == 303
+    assert not _newsletters()[0].active
+    page = client.get("/staff/newsletters").get_data(as_text=True)
+    assert "is inactive: no new subscribers" in page and "Mark active" in page
+    assert client.post(url, data={"csrf_token": csrf, "active": "no"}).status_code == 303  # twice: same state
+    assert not _newsletters()[0].active
+    assert client.post(url, data={"csrf_token": csrf, "active": "maybe"}).status_code == 400
+    assert client.post("/staff/newsletters/999999/active", data={"csrf_token": csrf, "active": "yes"}).status_code == 404
+    assert client.post(url, data={"active": "yes"}).status_code == 403  # no CSRF token
+    assert not _newsletters()[0].active
+    assert client.post(url, data={"csrf_token": csrf, "active": "yes"}).status_code == 303
+    assert _newsletters()[0].active
+    statuses = [e.details["status"] for e in db.session.scalars(
+        select(AuditLog).where(AuditLog.action == "console.newsletter_active").order_by(AuditLog.id))]
+    assert statuses == [303, 303, 400, 404, 403, 303]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("name", "  ", "Give the newsletter a name"),
+    ("name", "n" * 201, "Keep the name to 200 characters"),
+    ("slug", "Weekend Reads!", "A slug is up to 64 lower-case letters"),
+    ("slug", "-lead", "A slug is up to 64"),
+    ("slug", "s" * 65, "A slug is up to 64"),
+    ("description", "d" * 5001, "Keep the description to 5,000 characters"),
+])
+def test_a_bad_newsletter_form_is_a_400_with_its_message_and_creates_nothing(
+        client: FlaskClient, field: str, value: str, message: str) -> None:
+    csrf = _editor(client)
+    resp = client.post("/staff/newsletters", data=_nl_form(csrf, **{field: value}))
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert message in html and 'aria-invalid="true"' in html and "<details class=\"panel new-newsletter\" open>" in html
+    assert _newsletters() == []
+
+
+def test_a_taken_slug_is_a_409_with_the_form_kept(client: FlaskClient) -> None:
+    make_newsletter("weekend-reads", "Old Weekend")
+    db.session.commit()
+    csrf = _editor(client)
+    resp = client.post("/staff/newsletters", data=_nl_form(csrf, name="New Weekend"))
+    assert resp.status_code == 409
+    html = resp.get_data(as_text=True)
+    assert "“weekend-reads” is taken" in html and 'value="New Weekend"' in html
+    assert [n.name for n in _newsletters()] == ["Old Weekend"]
+
+
+def test_support_and_finance_cannot_create_or_close_newsletters(client: FlaskClient) -> None:
+    newsletter = make_newsletter()
+    db.session.commit()
+    for role in (StaffRole.SUPPORT, StaffRole.FINANCE):
+        csrf = _editor(client, role)
+        assert client.post("/staff/newsletters", data=_nl_form(csrf)).status_code == 403
+        assert client.post(f"/staff/newsletters/{newsletter.id}/active",
+                           data={"csrf_token": csrf, "active": "no"}).status_code == 403
+    assert [(n.slug, n.active) for n in _newsletters()] == [("daily", True)]
+
+
+def test_cancel_asks_first_with_the_counts_still_waiting(client: FlaskClient) -> None:
+    newsletter = make_newsletter()
+    ids = add_readers(newsletter.id, 5)
+    campaign = make_campaign(newsletter.id)
+    db.session.commit()
+    csrf = _editor(client)
+    url = f"/staff/newsletters/campaigns/{campaign.id}"
+
+    def status() -> CampaignStatus:
+        db.session.expire_all()
+        return db.session.get(Campaign, campaign.id).status  # type: ignore[union-attr]
+
+    assert f'href="{url}/cancel">Cancel campaign…</a>' in client.get(url).get_data(as_text=True)
+    draft = client.get(f"{url}/cancel")
+    assert draft.status_code == 200
+    assert "Nobody has received it yet" in draft.get_data(as_text=True)
+    assert "5 confirmed subscribers" in draft.get_data(as_text=True)
+    unconfirmed = client.post(f"{url}/cancel", data={"csrf_token": csrf})  # not from the confirmation form
+    assert unconfirmed.status_code == 200 and "Yes, cancel the campaign" in unconfirmed.get_data(as_text=True)
+    assert status() == CampaignStatus.DRAFT
+
+    db.session.execute(db.update(Campaign).where(Campaign.id == campaign.id).values(status=CampaignStatus.PAUSED))
+    db.session.add_all(Delivery(campaign_id=campaign.id, reader_id=rid, email=f"r{i}@example.org",
+                                status=DeliveryStatus.SENT if i < 2 else DeliveryStatus.PENDING,
+                                sent_at=utcnow() if i < 2 else None) for i, rid in enumerate(ids))
+    db.session.commit()
+    paused = client.get(f"{url}/cancel").get_data(as_text=True)
+    assert "3 messages still waiting" in paused and "2 of 5 were sent already" in paused
+    done = client.post(f"{url}/cancel", data={"csrf_token": csrf, "confirm": "yes"})
+    assert done.status_code == 303 and status() == CampaignStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.SKIPPED)) == 3
+    again = client.get(f"{url}/cancel")
+    assert again.status_code == 409 and "nothing left to cancel" in again.get_data(as_text=True)
+    assert client.post(f"{url}/cancel", data={"csrf_token": csrf, "confirm": "yes"}).status_code == 409
+    assert [e.details["status"] for e in _audit("console.campaign_cancel", campaign.id)] == [200, 303, 409]
