@@ -7,18 +7,20 @@ screenshots under var/screenshots/console-newsletters*.png and console-campaign-
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
-from membership.newsletters.models import Campaign
+from membership.newsletters.models import Campaign, CampaignStatus, Newsletter
 from tests.browser.harness import Site, assert_accessible, shoot
 from tests.conftest import worker_env
 from tests.console.helpers import sign_in_browser, staff_user
-from tests.newsletters.conftest import add_readers, make_newsletter
+from tests.newsletters.conftest import add_readers, make_campaign, make_newsletter
 from tests.support.worker import WorkerProcess
 
 pytestmark = pytest.mark.browser
@@ -137,3 +139,36 @@ def test_an_editor_composes_tests_schedules_and_watches_a_campaign(
     assert small.evaluate("() => document.documentElement.scrollWidth") <= 390
     _look(small, "console-campaign-compose-phone")
     phone.close()
+
+
+def test_an_editor_creates_a_newsletter_and_confirms_a_cancel(site: Site, page: Any) -> None:
+    """No worker needed: the new-newsletter form, then a scheduled campaign cancelled
+    through its confirmation page (which names how many readers it will not reach)."""
+    sign_in_browser(page, site, staff_user(StaffRole.EDITOR, "desk@staff.example"))
+    page.goto("/staff/newsletters")
+    if page.locator("details.new-newsletter[open]").count() == 0:  # open already when there is none
+        page.get_by_text("New newsletter", exact=True).click()
+    page.get_by_label("Name").fill("Morning Edition")
+    page.get_by_label("Slug").fill("Morning Edition")  # not a slug: the form says so
+    page.get_by_role("button", name="Create newsletter").click()
+    page.get_by_text("A slug is up to 64 lower-case letters").first.wait_for()
+    _look(page, "console-newsletter-new-error")
+    page.get_by_label("Slug").fill("")  # made from the name
+    page.get_by_role("button", name="Create newsletter").click()
+    page.get_by_text("Newsletter “Morning Edition” created").wait_for()
+    page.get_by_text("morning-edition").wait_for()
+    _look(page, "console-newsletter-created")
+
+    newsletter = db.session.scalars(select(Newsletter).where(Newsletter.slug == "morning-edition")).one()
+    add_readers(newsletter.id, 12, prefix="m")
+    campaign = make_campaign(newsletter.id, status=CampaignStatus.SCHEDULED, subject="Tomorrow's brief",
+                             scheduled_at=utcnow() + timedelta(days=1))
+    db.session.commit()
+    page.goto(f"/staff/newsletters/campaigns/{campaign.id}")
+    page.get_by_role("link", name="Cancel campaign…").click()
+    page.get_by_role("heading", name="Cancel “Tomorrow's brief”?").wait_for()
+    assert "12 confirmed subscribers" in page.locator("#cancel-counts").inner_text()
+    _look(page, "console-campaign-cancel-confirm")
+    page.get_by_role("button", name="Yes, cancel the campaign").click()
+    page.get_by_text("Cancelled. Messages not yet sent will not be sent.").wait_for()
+    assert page.locator("#campaign-status").inner_text() == "cancelled"
