@@ -71,7 +71,11 @@ def create_newsletter(body: NewsletterIn) -> NewsletterCreatedOut:
            response=CampaignOut, status=201, security=require_permission("newsletters:write"), errors=(404,))
 def create_campaign(body: CampaignIn) -> CampaignOut:
     """A draft sends nothing until scheduled. An unknown newsletter or tier plan is a 404
-    (checked here: a dangling plan id would otherwise fail the foreign key, a 500)."""
+    (checked here: a dangling plan id would otherwise fail the foreign key, a 500).
+    `body_html` is stored sanitised: headings, paragraphs, lists, emphasis, quotes, code,
+    tables, links (http, https, mailto) and https images are kept; scripts, event
+    handlers, forms, iframes, inline style and other URLs are removed. A body with
+    nothing left once cleaned is a 422. `body_text` is stored as sent."""
     if body.segment == Segment.TIER and body.segment_plan_id is not None \
             and db.session.get(Plan, body.segment_plan_id) is None:
         raise NotFound(f"plan {body.segment_plan_id} not found")
