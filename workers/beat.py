@@ -34,6 +34,11 @@ celery.conf.beat_schedule.update({
                                   "schedule": crontab(hour=9, minute=23)},
 })
 celery.conf.beat_schedule.update({
+    # hourly: announced price changes whose date has come (paced, bounded; re-runs change nothing)
+    "billing-apply-price-changes": {"task": "workers.tasks.billing.apply_price_changes",
+                                    "schedule": crontab(minute=13)},
+})
+celery.conf.beat_schedule.update({
     # outbound webhooks: lines whose head is due (retries past the short countdowns, lost messages)
     "integrations-sweep-outbound": {"task": "workers.tasks.integrations.sweep_outbound", "schedule": 30.0},
 })

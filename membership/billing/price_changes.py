@@ -9,7 +9,8 @@ interval, mirrored to Stripe like every fixed price (`catalog.ensure_price`: loo
 first, so a second announcement finds it). It is created *not on sale*: joiners keep
 the old price and subscribers stay on it until the change applies; moving them is
 billing's job on the day, after the legal notice went out (a subscription moved
-earlier would have its notice suppressed as "moved to another price").
+earlier would have its notice suppressed as "moved to another price"):
+`price_change_apply.py`, which also puts the new price on sale then.
 """
 
 from __future__ import annotations
@@ -92,15 +93,21 @@ def announce(price_id: int, new_amount_minor: int, effective_at: datetime, now: 
     Checked before anything is made; flushes only (the caller's unit of work commits)."""
     now = now or utcnow()
     price = check_price_change(price_id, new_amount_minor, effective_at, now)
-    new_price = _successor(price, new_amount_minor)
+    new_price = successor(price, new_amount_minor)
     created = schedule_price_change(price.id, new_amount_minor, effective_at, now)
     return Announced(price, new_price, created)
 
 
-def _successor(price: Price, amount_minor: int) -> Price:
-    same = db.session.scalar(select(Price).where(
+def find_successor(price: Price, amount_minor: int) -> Price | None:
+    """The price a change of `price` to `amount_minor` moves to, if it exists here yet."""
+    return db.session.scalar(select(Price).where(
         Price.plan_id == price.plan_id, Price.currency == price.currency, Price.interval == price.interval,
         Price.amount_minor == amount_minor))
+
+
+def successor(price: Price, amount_minor: int) -> Price:
+    """The new price of a change (made here and at Stripe when missing, not on sale). Flushes."""
+    same = find_successor(price, amount_minor)
     if same is None:
         same = Price(plan_id=price.plan_id, currency=price.currency, interval=price.interval, amount_minor=amount_minor,
                      min_amount_minor=price.min_amount_minor, benefit_value_minor=price.benefit_value_minor,

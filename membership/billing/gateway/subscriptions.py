@@ -9,11 +9,12 @@ the caller re-syncs afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from membership.billing.gateway.client import stripe_client
 from membership.billing.gateway.errors import NotFound, translated, translating
-from membership.billing.gateway.shapes import metadata
+from membership.billing.gateway.shapes import as_dict, id_of, metadata
 from membership.money import stripe_currency
 
 
@@ -82,3 +83,49 @@ def set_amount(subscription_id: str, item_id: str, *, currency: str, product_id:
         "proration_behavior": "none",
         "metadata": metadata}
     stripe_client().v1.subscriptions.update(subscription_id, params=params)  # type: ignore[arg-type]
+
+
+class Move(StrEnum):
+    """What `move_to_price` found at Stripe, and so did (only MOVED changed anything)."""
+
+    MOVED = "moved"
+    ALREADY = "already"  # on the new price already: an earlier run whose webhook is not in yet
+    ELSEWHERE = "elsewhere"  # on a third price (or several items): the reader changed plan meanwhile
+    NOT_RENEWING = "not_renewing"  # gone, ended, ending, or collection paused
+    SCHEDULED = "scheduled"  # a subscription schedule owns its next change (a deferred downgrade)
+
+
+_RENEWING = ("active", "trialing", "past_due")
+
+
+@translating
+def move_to_price(subscription_id: str, from_price_id: str, to_price_id: str, *, idempotency_key: str,
+                  metadata: dict[str, str]) -> Move:
+    """From the next renewal bill `to_price_id` instead of `from_price_id` (no proration:
+    the period already paid stays as paid), when Stripe still shows the subscription
+    renewing on `from_price_id`; otherwise change nothing and say why.
+
+    Stripe's current state is read first, so a repeat after the idempotency key expired
+    (24 h) still makes no second change; the key covers two runs racing each other."""
+    client = stripe_client()
+    try:
+        with translated():
+            sub = as_dict(client.v1.subscriptions.retrieve(subscription_id))
+    except NotFound:
+        return Move.NOT_RENEWING
+    if (sub.get("status") not in _RENEWING or sub.get("cancel_at_period_end") or sub.get("cancel_at")
+            or sub.get("pause_collection")):
+        return Move.NOT_RENEWING
+    items = (sub.get("items") or {}).get("data") or []
+    current = id_of(items[0].get("price")) if len(items) == 1 else None
+    if current == to_price_id:
+        return Move.ALREADY
+    if current != from_price_id:
+        return Move.ELSEWHERE
+    if sub.get("schedule"):
+        return Move.SCHEDULED
+    params: dict[str, Any] = {"items": [{"id": str(items[0]["id"]), "price": to_price_id}],
+                              "proration_behavior": "none", "metadata": metadata}
+    client.v1.subscriptions.update(subscription_id, params=params,  # type: ignore[arg-type]
+                                   options={"idempotency_key": idempotency_key})
+    return Move.MOVED

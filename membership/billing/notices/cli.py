@@ -7,6 +7,9 @@
   itself stays with billing.
 - `schedule`: run the notice finders and the sweeper now (what beat does every 5 min).
 - `alerts`: list notices whose legal window closes soon unsent, as JSON lines.
+- `apply-price-changes [--dry-run]`: on a change's date, move the subscribers who were
+  told to the new price at Stripe and put it on sale (what beat does hourly;
+  `billing/price_change_apply.py`); prints what it did or, dry, would do.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Blueprint, current_app
 
+from membership.billing import price_change_apply
 from membership.billing.models import Price
 from membership.billing.notices.alerts import alert_report
 from membership.billing.notices.scheduling import schedule_due_notices, schedule_price_change
 from membership.db import utcnow
 from membership.errors import DomainError
 from membership.extensions import db
+from membership.mail.locks import try_run_lock
 from membership.money import MoneyError, to_minor
 from membership.unit_of_work import unit_of_work
 
@@ -71,3 +76,20 @@ def alerts() -> None:
     """Print notices whose legal window closes soon (or closed) unsent."""
     for row in alert_report(utcnow()):
         click.echo(json.dumps(row, sort_keys=True))
+
+
+@bp.cli.command("apply-price-changes")
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing here or at Stripe.")
+def apply_price_changes(dry_run: bool) -> None:
+    """Apply the price changes whose date has come to the subscribers who were told."""
+    if not try_run_lock(price_change_apply.LOCK):
+        db.session.rollback()
+        raise click.ClickException("another run is applying price changes; try again shortly")
+    if dry_run:
+        summary = price_change_apply.apply_due(dry_run=True)
+        db.session.rollback()
+    else:
+        with unit_of_work():
+            summary = price_change_apply.apply_due()
+    for line in price_change_apply.describe(summary):
+        click.echo(line)
