@@ -50,6 +50,7 @@ from membership.billing.processor import ProcessorError
 from membership.db import utcnow
 from membership.extensions import db
 from membership.mail.models import BounceEvent, Notice, NoticeStatus
+from membership.money import format_money
 from membership.staff.models import AuditLog
 
 log = logging.getLogger(__name__)
@@ -265,9 +266,9 @@ def describe(summary: Summary) -> list[str]:
     out = []
     for run in summary.changes:
         c, old, new = run.change, run.old, run.new
-        out.append(f"price {old.id} ({old.currency} {old.interval.value} {old.amount_minor} -> {c.new_amount_minor}) "
-                   f"from {c.effective_at:%Y-%m-%d %H:%M} UTC, new price "
-                   + (f"{new.id}" if new else "(to be created)"))
+        amounts = f"{format_money(old.amount_minor or 0, old.currency)} -> {format_money(c.new_amount_minor, old.currency)}"
+        out.append(f"price {old.id} ({old.interval.value}, {amounts}) from {c.effective_at:%Y-%m-%d %H:%M} UTC, "
+                   + (f"new price {new.id}" if new else "new price to be created"))
         if run.on_sale_now:
             out.append(f"  {would}put price {new.id if new else 'new'} on sale, price {old.id} off sale")
         out.append(f"  {would}move {len(run.moved)}; already moved {len(run.already)}; "

@@ -259,3 +259,18 @@ def test_held_reasons_late_and_bounced_notices_and_the_task(app: Flask, db_sessi
     assert len(_audited("price_change.held")) == 4
     db_session.refresh(successor)
     assert successor.active is True
+
+
+def test_a_price_change_notice_past_its_window_is_not_sent(app: Flask, db_session: Any) -> None:
+    """The sweep will keep this subscriber on the old price, so the mail would be untrue."""
+    sub = SubscriptionFactory(price_id=PriceFactory().id)
+    now = datetime.now(UTC)
+    notice, _ = record_notice("price_change", f"{sub.stripe_subscription_id}:late", "late@example.org",
+                              {"subscription_id": sub.id, "price_id": sub.price_id, "new_amount_minor": 1300,
+                               "effective_at": int((now + timedelta(days=5)).timestamp())},
+                              reader_id=sub.reader_id, due_at=now - timedelta(days=16),
+                              window_closes_at=now - timedelta(days=2))
+    db_session.commit()
+    assert send_notice(notice.id, app.config["SETTINGS"]) is Outcome.SUPPRESSED
+    db_session.refresh(notice)
+    assert notice.last_error == "no longer applies: too late: the change will not apply to this subscription"

@@ -3,7 +3,8 @@
 Renewal-law notices can be recorded days ahead (a price change 21 days before) or
 retried for hours; by then the reader may have cancelled. Telling someone their
 cancelled membership "renews automatically" is wrong, so those rows end as
-`suppressed` with the reason. Receipts, failed-payment and cancellation notices
+`suppressed` with the reason; so does a price change whose legal window closed
+unsent (the subscription stays on its price). Receipts, failed-payment and cancellation notices
 always apply: they report something that already happened. Nothing goes to a reader
 whose data was erased (identity registers that check).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 
 from membership.billing.models import Subscription
+from membership.db import utcnow
 from membership.enums import Interval, SubscriptionStatus
 from membership.extensions import db
 from membership.mail.kinds import relevance_check
@@ -38,6 +40,9 @@ def subscription_still_renews(notice: Notice) -> str | None:
         return f"subscription is {sub.status.value}"
     if sub.cancel_at_period_end or sub.cancel_at is not None:
         return "subscription is set to cancel"
+    if notice.kind == "price_change" and notice.window_closes_at is not None and utcnow() > notice.window_closes_at:
+        # billing/price_change_apply.py keeps this subscription on its price: the mail would be untrue
+        return "too late: the change will not apply to this subscription"
     return _kind_specific(notice.kind, sub, context)
 
 
