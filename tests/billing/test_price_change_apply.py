@@ -10,10 +10,12 @@ expansion.
 
 from __future__ import annotations
 
+import ast
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -274,3 +276,11 @@ def test_a_price_change_notice_past_its_window_is_not_sent(app: Flask, db_sessio
     assert send_notice(notice.id, app.config["SETTINGS"]) is Outcome.SUPPRESSED
     db_session.refresh(notice)
     assert notice.last_error == "no longer applies: too late: the change will not apply to this subscription"
+
+
+def test_the_beat_runs_the_sweep_hourly() -> None:
+    # the beat module builds the worker app at import, so read its schedule as source
+    source = (Path(__file__).resolve().parents[2] / "workers" / "beat.py").read_text()
+    names = {node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)}
+    assert apply_price_changes.name == "workers.tasks.billing.apply_price_changes" in names
+    assert "billing-apply-price-changes" in names
