@@ -48,6 +48,7 @@ from membership.billing.notices.scheduling import auto_renewing
 from membership.billing.price_changes import find_successor, successor
 from membership.billing.processor import ProcessorError
 from membership.db import utcnow
+from membership.errors import Conflict
 from membership.extensions import db
 from membership.mail.models import BounceEvent, Notice, NoticeStatus
 from membership.money import format_money
@@ -132,7 +133,7 @@ def due_changes(now: datetime) -> list[Change]:
 
 def apply_due(now: datetime | None = None, *, dry_run: bool = False, budget: int = BUDGET,
               rps: float = RPS) -> Summary:
-    """Every due change: on sale, moves, holds. A dry run reads only (Stripe included)."""
+    """Every due change: on sale, moves, holds. A dry run writes nothing, here or at Stripe."""
     summary = Summary(now or utcnow(), dry_run)
     left = budget
     with paced(rps):
@@ -143,7 +144,7 @@ def apply_due(now: datetime | None = None, *, dry_run: bool = False, budget: int
             try:
                 new = find_successor(old, change.new_amount_minor) if dry_run else successor(
                     old, change.new_amount_minor)
-            except ProcessorError as exc:  # the new price could not be made at Stripe
+            except (ProcessorError, Conflict) as exc:  # the new price could not be made at Stripe
                 summary.stopped = f"Stripe: {exc}"
                 break
             run = ChangeRun(change, old, new)
