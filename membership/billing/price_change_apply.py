@@ -7,8 +7,9 @@ so no other table is needed. From the effective date on, each run:
 
 - finds the changes whose date has come (within `LOOKBACK`: a change a month overdue
   needs a person, not a sweeper, and the window bounds what a run reads);
-- puts the new price on sale and the old one off sale, once per change (audited
-  `price_change.on_sale`). "On sale" is `Price.active`: what the join page, checkout,
+- puts the new price on sale and every other price of the same plan, currency and
+  interval off sale, once per change (audited `price_change.on_sale`; a catch-up change
+  for readers held on a price already replaced moves readers only, see `_put_on_sale`). "On sale" is `Price.active`: what the join page, checkout,
   gifts and plan switches offer. Nothing changes at Stripe for it: a Stripe Price
   keeps renewing whatever its flag, and ours are looked up through the local rows;
 - moves each subscription still renewing on the old price whose notice for THIS change
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
@@ -45,6 +46,7 @@ from membership.billing.gateway.subscriptions import Move, move_to_price
 from membership.billing.models import Price, Subscription
 from membership.billing.notices.policy import POLICIES
 from membership.billing.notices.scheduling import auto_renewing
+from membership.billing.price_change_records import HELD, KIND, LOOKBACK, ON_SALE, Change, announced_at, same_sale
 from membership.billing.price_changes import find_successor, successor
 from membership.billing.processor import ProcessorError
 from membership.db import utcnow
@@ -55,34 +57,13 @@ from membership.money import format_money
 from membership.staff.models import AuditLog
 
 log = logging.getLogger(__name__)
-KIND = "price_change"
-LOOKBACK = timedelta(days=30)
 BUDGET = 2000  # subscriptions a run looks at Stripe for
 RPS = 20.0  # Stripe requests a second (a move is one read and at most one write)
 CHUNK = 500
 SHOWN = 50  # held subscriptions listed per change in a summary (all are audited)
-HELD, ON_SALE, ACTOR = "price_change.held", "price_change.on_sale", "billing"
+ACTOR = "billing"
 LOCK = "billing.apply_price_changes"  # one run at a time (mail.locks), the task's and the command's
 HARD_BOUNCES = ("hard", "hard_bounce")  # the SMTP-time kind (mail/sending.py), the reported one (bounces.py)
-
-
-@dataclass(frozen=True, order=True)
-class Change:
-    effective_at: datetime
-    price_id: int
-    new_amount_minor: int
-
-    @property
-    def key(self) -> str:
-        """The notice dedupe key's suffix for this change (after the subscription id)."""
-        return f"{self.price_id}:{int(self.effective_at.timestamp())}:{self.new_amount_minor}"
-
-    @classmethod
-    def from_notice_key(cls, dedupe_key: str) -> Change | None:
-        parts = dedupe_key.rsplit(":", 3)
-        if len(parts) != 4 or not all(p.isdigit() for p in parts[1:]):
-            return None
-        return cls(datetime.fromtimestamp(int(parts[2]), tz=UTC), int(parts[1]), int(parts[3]))
 
 
 @dataclass(frozen=True)
@@ -171,18 +152,50 @@ def _delivered(change: Change) -> ColumnElement[bool]:
 
 
 def _put_on_sale(run: ChangeRun, dry_run: bool) -> None:
-    """Once per change: the new price is what joiners get from now on."""
+    """Once per change: the new price is what joiners get from now on, and the only one.
+
+    Every other price of the same plan, currency and interval goes off sale with it, so an
+    earlier successor never stays on sale beside a later one (/join would offer both, the
+    lower id first). A catch-up change (announced for readers held on a price that had
+    already gone off sale before the announcement) moves its readers only: putting its
+    price back on sale would undo the change that replaced it.
+    """
     done = db.session.scalars(select(AuditLog.details).where(
         AuditLog.action == ON_SALE, AuditLog.target_type == "price", AuditLog.target_id == str(run.old.id)))
     if any(d.get("change") == run.change.key for d in done):
         return
-    run.on_sale_now = True
+    catch_up = _catch_up(run)
+    run.on_sale_now = not catch_up
     if dry_run or run.new is None:
         return
-    run.new.active, run.old.active = True, False
+    others = [] if catch_up else [p for p in same_sale(run.old) if p.id != run.new.id and p.active]
+    if not catch_up:
+        run.new.active, run.old.active = True, False
+        for price in others:
+            price.active = False
     db.session.add(AuditLog(actor=ACTOR, action=ON_SALE, target_type="price", target_id=str(run.old.id),
-                            details={"change": run.change.key, "on_sale": run.new.id, "off_sale": run.old.id,
-                                     "effective_at": run.change.effective_at.isoformat()}))
+                            details={"change": run.change.key, "on_sale": None if catch_up else run.new.id,
+                                     "off_sale": run.old.id, "also_off_sale": [p.id for p in others
+                                                                               if p.id != run.old.id],
+                                     "catch_up": catch_up, "effective_at": run.change.effective_at.isoformat()}))
+
+
+def _catch_up(run: ChangeRun) -> bool:
+    """The old price was off sale already when this change was announced: no audited
+    switch took it off sale after the announcement (a switch before it, or by hand)."""
+    if run.old.active:
+        return False
+    since = announced_at(run.change)
+    entries = db.session.scalars(select(AuditLog).where(
+        AuditLog.action == ON_SALE, AuditLog.target_type == "price",
+        AuditLog.target_id.in_([str(p.id) for p in same_sale(run.old)])))
+    return not any(e.details.get("on_sale") is not None and (since is None or e.at >= since)
+                   and run.old.id in (e.details.get("off_sale"), *_ids(e.details.get("also_off_sale")))
+                   for e in entries)
+
+
+def _ids(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _hold(run: ChangeRun, record: bool) -> None:

@@ -30,6 +30,7 @@ from membership.billing.gateway.subscriptions import Move, move_to_price
 from membership.billing.models import Price, Subscription, SubscriptionEvent
 from membership.billing.price_change_apply import apply_due
 from membership.enums import MrrMovement
+from membership.errors import Conflict
 from membership.extensions import db
 from membership.mail.models import BounceEvent, Notice, NoticeStatus
 from membership.mail.notices import record_notice
@@ -284,3 +285,82 @@ def test_the_beat_runs_the_sweep_hourly() -> None:
     names = {node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)}
     assert apply_price_changes.name == "workers.tasks.billing.apply_price_changes" in names
     assert "billing-apply-price-changes" in names
+
+
+def _recorded(price: Price, sub: Subscription, effective: datetime, amount: int) -> price_change_apply.Change:
+    """A change's notice written straight, as rows from before one pending change per
+    plan, currency and interval was enforced would be (announce now refuses this)."""
+    change = price_change_apply.Change(effective, price.id, amount)
+    record_notice("price_change", f"{sub.stripe_subscription_id}:{change.key}", f"r{sub.id}@example.org",
+                  {"subscription_id": sub.id, "price_id": price.id, "new_amount_minor": amount,
+                   "effective_at": int(effective.timestamp())}, reader_id=sub.reader_id,
+                  due_at=effective - timedelta(days=21), window_closes_at=effective - timedelta(days=7))
+    return change
+
+
+def _on_sale(plan_id: int) -> list[int]:
+    return sorted(db.session.scalars(select(Price.id).where(Price.plan_id == plan_id, Price.currency == "USD",
+                                                            Price.active)))
+
+
+def test_a_plan_changed_twice_keeps_only_the_latest_price_on_sale_and_a_catch_up_sells_nothing_old(
+        app: Flask, db_session: Any) -> None:
+    """No Stripe here: the successors carry Stripe ids already and every reader is held."""
+    fake = lambda: f"price_{uuid.uuid4().hex[:10]}"  # noqa: E731
+    old = PriceFactory(amount_minor=1000, stripe_price_id=fake())
+    first = PriceFactory(plan_id=old.plan_id, amount_minor=1200, active=False, stripe_price_id=fake())
+    second = PriceFactory(plan_id=old.plan_id, amount_minor=1400, active=False, stripe_price_id=fake())
+    euro = PriceFactory(plan_id=old.plan_id, currency="EUR", amount_minor=900, stripe_price_id=fake())
+    sub = SubscriptionFactory(price_id=old.id)
+    d1 = datetime(2031, 3, 1, tzinfo=UTC)
+    d2 = d1 + timedelta(days=20)
+    _recorded(old, sub, d1, 1200)
+    _recorded(old, sub, d2, 1400)
+    db_session.commit()
+
+    apply_due(d1 + timedelta(minutes=5))
+    db_session.commit()
+    assert _on_sale(old.plan_id) == [first.id]
+    [run] = apply_due(d2 + timedelta(minutes=5)).changes[1:]
+    db_session.commit()
+    assert run.on_sale_now and _on_sale(old.plan_id) == [second.id]  # the first successor went off sale too
+    db_session.refresh(euro)
+    assert euro.active is True  # another currency is another sale
+    sales = _audited("price_change.on_sale")
+    assert [s.details["on_sale"] for s in sales] == [first.id, second.id]
+    assert sales[1].details["also_off_sale"] == [first.id] and sales[1].details["off_sale"] == old.id
+
+    # The reader held on 10.00 gets a change of their own later: they move, but 12.00 is not sold again.
+    d3 = d2 + timedelta(days=20)
+    announced = price_changes.announce(old.id, 1200, d3, now=d2 + timedelta(days=1))
+    db_session.commit()
+    assert announced.new_price.id == first.id and announced.created == 1
+    [run] = [r for r in apply_due(d3 + timedelta(minutes=5)).changes if r.change.effective_at == d3]
+    db_session.commit()
+    assert run.on_sale_now is False and _on_sale(old.plan_id) == [second.id]
+    catch_up = _audited("price_change.on_sale")[-1]
+    assert catch_up.details["catch_up"] is True and catch_up.details["on_sale"] is None
+
+
+def test_a_second_change_while_one_is_pending_is_refused_naming_it(app: Flask, db_session: Any) -> None:
+    old = PriceFactory(amount_minor=1000, stripe_price_id=f"price_{uuid.uuid4().hex[:10]}")
+    for amount in (1200, 1300):  # successors with Stripe ids already: nothing asks Stripe
+        PriceFactory(plan_id=old.plan_id, amount_minor=amount, active=False,
+                     stripe_price_id=f"price_{uuid.uuid4().hex[:10]}")
+    SubscriptionFactory(price_id=old.id)
+    now = datetime(2031, 1, 1, tzinfo=UTC)
+    d1 = now + timedelta(days=30)
+    assert price_changes.announce(old.id, 1200, d1, now=now).created == 1
+    db_session.commit()
+    assert price_changes.announce(old.id, 1200, d1, now=now).created == 0  # the same change again: fine
+    for amount, when in ((1300, d1 + timedelta(days=10)), (1300, d1), (1200, d1 + timedelta(days=1))):
+        with pytest.raises(Conflict) as refused:
+            price_changes.announce(old.id, amount, when, now=now)
+        assert refused.value.status == 409
+        assert "already pending: $10.00 becomes $12.00 on " + f"{d1:%d %B %Y}" in refused.value.detail
+    db_session.rollback()
+    assert {n.dedupe_key.rsplit(":", 1)[1] for n in db_session.scalars(select(Notice))} == {"1200"}
+    # Once it applied, the next change of the tier may be announced.
+    apply_due(d1 + timedelta(minutes=5))
+    db_session.commit()
+    assert price_changes.announce(old.id, 1300, d1 + timedelta(days=30), now=d1 + timedelta(days=1)).created == 1

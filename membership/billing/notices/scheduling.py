@@ -20,13 +20,15 @@ from sqlalchemy import Row, Select, and_, extract, func, or_, select, tuple_, up
 from membership.billing.models import Price, Subscription
 from membership.billing.notices.policy import POLICIES
 from membership.billing.notices.relevance import LIVE
+from membership.billing.price_change_records import Change, pending
 from membership.db import utcnow
 from membership.enums import Interval, SubscriptionStatus
-from membership.errors import InvalidInput, NotFound
+from membership.errors import Conflict, InvalidInput, NotFound
 from membership.extensions import db
 from membership.identity.models import Reader
 from membership.mail.models import Notice, NoticeStatus
 from membership.mail.notices import enqueue_send, record_notice
+from membership.money import format_money
 
 CHUNK = 500
 SWEEP_GRACE = timedelta(minutes=5)  # the normal after-commit enqueue gets this long first
@@ -201,7 +203,38 @@ def check_price_change(price_id: int, new_amount_minor: int, effective_at: datet
         raise InvalidInput("a price change needs a fixed price and a new, positive amount")
     if now > policy.window_closes_at(effective_at):
         raise PriceChangeTooSoon(now + policy.legal_min, policy.legal_min.days)
+    refuse_beside_pending(price, Change(effective_at, price.id, new_amount_minor), now)
     return price
+
+
+class PriceChangePending(Conflict):
+    """Another change of the same plan, currency and interval is announced and not applied."""
+
+    title = "A price change is already pending"
+
+
+def refuse_beside_pending(price: Price, change: Change, now: datetime) -> None:
+    """One pending change per plan, currency and interval: a second one is refused (409),
+    not allowed to supersede the first.
+
+    Superseding would make notices already sent untrue (readers were told one amount on
+    one date) and the law wants a fresh notice inside the window for the other; readers
+    could end up told twice, with the wrong one applied, or moved without valid notice.
+    Refusing keeps every notice that went out true: staff wait until the pending change
+    applies, then change the new price. The same change announced again (a double click,
+    the CLI after the console) is not a second change and passes.
+    """
+    for other in pending(price, now):
+        if other.key == change.key:
+            continue
+        old = db.session.get(Price, other.price_id)
+        currency = old.currency if old else price.currency
+        amount = format_money(old.amount_minor or 0, currency) if old and old.amount_minor is not None else "?"
+        raise PriceChangePending(
+            f"A change of this price is already pending: {amount} becomes "
+            f"{format_money(other.new_amount_minor, currency)} on {other.effective_at:%d %B %Y} "
+            f"(price {other.price_id}; readers have been or are being told). Announce another change "
+            "after that one has applied.")
 
 
 def price_change_audience(price: Price) -> Select[Subscription, str]:
