@@ -6,7 +6,8 @@ Tiers and prices come from the local mirror `flask catalog sync` keeps at Stripe
 promotion codes are read from Stripe, where they live. A price change is a form, then a
 preview (GET: who gets which notice when, refused if too soon), then a confirm (POST)
 that runs billing's `price_changes.announce` (the same scheduler `flask mail
-price-change` runs), then a page of the notices it scheduled.
+price-change` runs), then a page of the notices it scheduled. The page's "Price changes"
+section shows each announced change and how far it got (`billing/price_change_report.py`).
 
 Each write is one unit of work, audited twice: the staff audit hook records every POST
 (refused ones too) and the action adds a `catalogue.*` entry with what changed. Bad
@@ -24,7 +25,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from membership.billing import catalogue_admin, price_changes
+from membership.billing import catalogue_admin, price_change_report, price_changes
 from membership.billing.gateway.promotions import PromotionCode
 from membership.billing.models import Plan, Price
 from membership.billing.notices.policy import POLICIES
@@ -58,7 +59,7 @@ def _page(error: str | None = None, form: str = "", status: int = 200) -> tuple[
     return render_template("console/catalogue.html", tiers=catalogue_admin.tiers(codes), codes=codes,
                            codes_error=codes_error, error=error, error_form=form, today=today,
                            form=request.form if error else {}, request_id=secrets.token_urlsafe(18),
-                           on_day=_on_day), status
+                           on_day=_on_day, changes=price_change_report.changes()), status
 
 
 def _on_day(unix: int | None) -> str:

@@ -17,8 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from membership.billing import price_change_apply
 from membership.billing.catalog import sync_catalog
 from membership.billing.gateway import stripe_client
+from membership.billing.gateway.subscriptions import Move
 from membership.billing.models import Plan, Price
 from membership.db import utcnow
 from membership.demo import seed_catalogue
@@ -26,7 +28,7 @@ from membership.enums import StaffRole, SubscriptionStatus
 from membership.extensions import db
 from membership.identity.models import Reader, ReaderSession
 from membership.identity.sessions import _hash as reader_hash
-from membership.mail.models import Notice
+from membership.mail.models import Notice, NoticeStatus
 from membership.staff.models import AuditLog
 from tests.console.auth_support import csrf
 from tests.console.helpers import sign_in_client, staff_user
@@ -315,3 +317,68 @@ def test_too_soon_is_a_400_naming_the_earliest_date_and_changes_nothing(
     assert client.get("/staff/catalogue/prices/987654/change").status_code == 404
     pwyw = db.session.scalars(select(Price).join(Plan).where(Plan.code == "recurring-gift")).first()
     assert pwyw is not None and client.get(f"/staff/catalogue/prices/{pwyw.id}/change").status_code == 422
+
+
+def _section(client: FlaskClient) -> str:
+    html = client.get("/staff/catalogue").get_data(as_text=True)
+    return html[html.index('id="price-changes"'):html.index('id="codes"')]
+
+
+def test_price_changes_section_shows_each_change_its_state_and_counts(
+        client: FlaskClient, app: Flask, stripe_sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_catalogue()
+    sync_catalog()
+    db.session.commit()
+    price = _price()
+    told = _subscribers(price)
+    token = _admin(client)
+    assert "No price change has been announced." in _section(client)
+    day = _local_day(app, 40)
+    effective = datetime.combine(day, time(0), tzinfo=ZoneInfo(app.config["SETTINGS"].outlet_timezone))
+    url = f"/staff/catalogue/prices/{price.id}/change"
+    assert client.post(url, data={"csrf_token": token, "amount": "12.00", "effective": day.isoformat()}
+                       ).status_code == 303
+
+    # A second change of the same tier, currency and interval while this one is pending: 409, nothing made.
+    later = (day + 10 * DAY).isoformat()
+    for resp in (client.get(url, query_string={"amount": "13.00", "effective": later}),
+                 client.post(url, data={"csrf_token": token, "amount": "13.00", "effective": later})):
+        text = resp.get_data(as_text=True)
+        assert resp.status_code == 409 and f"already pending: $10.00 becomes $12.00 on {effective:%d %B %Y}" in text
+    assert db.session.scalar(select(func.count(Notice.id)).where(Notice.dedupe_key.like("%:1300"))) == 0
+    assert db.session.scalar(select(func.count(Price.id)).where(Price.amount_minor == 1300)) == 0
+
+    # Two notices went out in time, one failed.
+    by_sub = {n.dedupe_key.split(":")[0]: n for n in db.session.scalars(select(Notice).where(
+        Notice.kind == "price_change"))}
+    sent, refused = told[:2], told[2]
+    for sub in sent:
+        by_sub[sub.stripe_subscription_id].status = NoticeStatus.SENT
+        by_sub[sub.stripe_subscription_id].sent_at = utcnow()
+    by_sub[refused.stripe_subscription_id].status = NoticeStatus.FAILED
+    by_sub[refused.stripe_subscription_id].last_error = "550 5.1.1 no such user"
+    db.session.commit()
+    section = _section(client)
+    assert ">Member<" in section and "$10.00 → $12.00" in section and f"{effective:%d %b %Y}" in section
+    assert ">announced<" in section and "2 sent, 0 pending, 1 failed" in section
+
+    # The day's sweep (the command): the two told move at Stripe, the refused one is held.
+    moves: list[str] = []
+    monkeypatch.setattr(price_change_apply, "move_to_price", lambda sid, *a, **k: moves.append(sid) or Move.MOVED)
+    monkeypatch.setattr(price_change_apply, "utcnow", lambda: effective + timedelta(hours=1))
+    ran = app.test_cli_runner().invoke(args=["mail", "apply-price-changes"])
+    assert ran.exit_code == 0 and "held 1" in ran.output, ran.output
+    assert sorted(moves) == sorted(s.stripe_subscription_id for s in sent)
+    new = db.session.scalars(select(Price).where(Price.plan_id == price.plan_id, Price.amount_minor == 1200,
+                                                 Price.currency == "USD")).one()
+    for sub in sent:  # what the customer.subscription.updated webhook writes
+        db.session.get_one(type(sub), sub.id).price_id = new.id
+    db.session.commit()
+    section = _section(client)
+    row = section[section.index("<tbody>"):section.index('class="held"')]
+    assert ">partly held<" in row and '<td class="num">2</td><td class="num">1</td>' in row
+    held = section[section.index('class="held"'):]
+    reader = db.session.get_one(Reader, refused.reader_id)
+    assert f'<a href="/staff/members/{reader.id}">{reader.email}</a>' in held
+    assert "notice failed: 550 5.1.1 no such user" in held
+    assert _price().id == new.id  # the new price is the one on sale
