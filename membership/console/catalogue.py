@@ -59,7 +59,7 @@ def _page(error: str | None = None, form: str = "", status: int = 200) -> tuple[
     return render_template("console/catalogue.html", tiers=catalogue_admin.tiers(codes), codes=codes,
                            codes_error=codes_error, error=error, error_form=form, today=today,
                            form=request.form if error else {}, request_id=secrets.token_urlsafe(18),
-                           on_day=_on_day, changes=price_change_report.changes()), status
+                           on_day=_on_day, local_day=_local_day, changes=price_change_report.changes()), status
 
 
 def _on_day(unix: int | None) -> str:
@@ -67,6 +67,11 @@ def _on_day(unix: int | None) -> str:
     if unix is None:
         return "—"
     return f"{datetime.fromtimestamp(unix, forms.outlet_zone()):%d %b %Y}"
+
+
+def _local_day(when: datetime) -> str:
+    """A change's date as staff typed it: the outlet's calendar day (its midnight is the UTC evening before, east of UTC)."""
+    return f"{when.astimezone(forms.outlet_zone()):%d %b %Y}"
 
 
 @bp.get("/catalogue")

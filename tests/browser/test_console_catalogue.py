@@ -1,7 +1,8 @@
 """Catalogue in a real browser: an admin passes the second factor, syncs the catalogue
 with stripe_sim, creates a promotion code, and runs a price change through preview and
-confirm; a finance user gets the 403 page. axe on every page; screenshots
-console-catalogue, console-price-change-preview, console-price-change-done."""
+confirm, then sees the Price changes section after a sweep; a finance user gets the 403
+page. axe on every page; screenshots console-catalogue, console-price-change-preview,
+console-price-change-done, console-price-changes."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from membership.billing import price_change_apply, price_changes
+from membership.billing.catalog import sync_catalog
 from membership.billing.gateway import stripe_client
+from membership.billing.gateway.subscriptions import Move
 from membership.billing.models import Plan, Price
 from membership.db import utcnow
 from membership.demo import seed_catalogue
 from membership.enums import StaffRole
 from membership.extensions import db
-from membership.mail.models import Notice
+from membership.mail.models import Notice, NoticeStatus
 from membership.staff import totp
 from tests.browser.harness import Site, assert_accessible, shoot
 from tests.console.helpers import sign_in_browser, staff_user
@@ -108,6 +112,44 @@ def test_admin_creates_a_code_and_changes_a_price_through_the_notice_flow(site: 
     notices = db.session.scalars(select(Notice).where(Notice.kind == "price_change")).all()
     assert sorted(n.email for n in notices) == ["ani@readers.example", "mariam@readers.example",
                                                 "tigran@readers.example"]
+
+
+def test_the_price_changes_section_after_the_days_sweep(site: Site, page: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """One change applied with a reader held (failed notice), one still announced."""
+    seed_catalogue()
+    sync_catalog()
+    db.session.commit()
+    zone = ZoneInfo(site.app.config["SETTINGS"].outlet_timezone)
+    effective = datetime.combine((datetime.now(zone) + timedelta(days=20)).date(), datetime.min.time(), zone)
+    member, sustainer = (db.session.scalars(select(Price).join(Plan).where(
+        Plan.code == code, Price.currency == cur, Price.interval == interval, Price.active)).one()
+        for code, cur, interval in (("member", "USD", "month"), ("sustainer", "EUR", "year")))
+    subs = [SubscriptionFactory(price_id=member.id, reader_id=ReaderFactory(email=f"{name}@readers.example").id)
+            for name in ("nare", "davit", "lusine")]
+    SubscriptionFactory(price_id=sustainer.id, reader_id=ReaderFactory(email="aram@readers.example").id)
+    new = price_changes.announce(member.id, 1250, effective).new_price
+    price_changes.announce(sustainer.id, 24000, effective + timedelta(days=30))
+    for notice in db.session.scalars(select(Notice).where(Notice.dedupe_key.like("%:1250"))):
+        failed = notice.email.startswith("lusine")
+        notice.status = NoticeStatus.FAILED if failed else NoticeStatus.SENT
+        notice.sent_at, notice.last_error = (None, "550 5.1.1 no such user") if failed else (utcnow(), None)
+    db.session.commit()
+    monkeypatch.setattr(price_change_apply, "move_to_price", lambda *a, **k: Move.MOVED)
+    price_change_apply.apply_due(effective + timedelta(hours=1))
+    for sub in subs[:2]:  # what the webhook writes once Stripe moved them
+        sub.price_id = new.id
+    db.session.commit()
+
+    sign_in_browser(page, site, staff_user(StaffRole.ADMIN, "changes.admin@staff.example"))
+    page.goto("/staff/catalogue#price-changes")
+    section = page.locator("#price-changes")
+    assert "partly held" in section.inner_text() and "announced" in section.inner_text()
+    section.get_by_text("Held on $10.00: 1 reader").click()
+    link = section.get_by_role("link", name="lusine@readers.example")
+    assert link.get_attribute("href") == f"/staff/members/{subs[2].reader_id}"
+    section.scroll_into_view_if_needed()
+    _look(page, "console-price-changes")
 
 
 def test_finance_gets_the_403_page_on_the_catalogue(site: Site, page: Any) -> None:
