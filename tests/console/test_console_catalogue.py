@@ -363,6 +363,10 @@ def test_price_changes_section_shows_each_change_its_state_and_counts(
     assert ">announced<" in section and "2 sent, 0 pending, 1 failed" in section
 
     # The day's sweep (the command): the two told move at Stripe, the refused one is held.
+    # Stand-in for the Stripe call, and why: these subscribers are local factory rows with no
+    # subscription in stripe_sim, and this test is about what the page reports. The real move
+    # through stripe_sim, its webhook and the renewal charge are driven in
+    # tests/billing/test_price_change_apply.py.
     moves: list[str] = []
     monkeypatch.setattr(price_change_apply, "move_to_price", lambda sid, *a, **k: moves.append(sid) or Move.MOVED)
     monkeypatch.setattr(price_change_apply, "utcnow", lambda: effective + timedelta(hours=1))
