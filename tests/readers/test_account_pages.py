@@ -134,6 +134,9 @@ def test_bad_gift_amount_is_a_400_form_and_changes_nothing(member_client: Any, s
                                                           Subscription.id != sub.id))
     assert member is None
     assert member_client.get(f"/account/subscriptions/{sub.id}/plan").status_code == 400
+    heading = f'id="h-sub-{sub.id}">'
+    account = member_client.get("/account").text
+    assert heading + "Recurring gift</h2>" in account  # not "Recurring gift: Recurring gift"
 
 
 def test_cancel_in_one_page_then_confirmation_then_resume(member_client: Any, stripe: Any) -> None:
