@@ -31,11 +31,14 @@ from membership.billing.models import Plan, Price
 from membership.billing.notices.policy import POLICIES
 from membership.billing.notices.scheduling import PriceChangeTooSoon
 from membership.console import catalogue_actions as forms
+from membership.console.acting import act
 from membership.console.auth import console_page, staff
 from membership.console.blueprint import bp
+from membership.console.members_actions import request_id
 from membership.db import utcnow
 from membership.errors import DomainError, NotFound
 from membership.extensions import db
+from membership.ledger.journal import outlet_zone
 from membership.money import format_money
 from membership.staff.models import AuditLog
 from membership.unit_of_work import unit_of_work
@@ -55,7 +58,7 @@ def _page(error: str | None = None, form: str = "", status: int = 200) -> tuple[
         codes = catalogue_admin.promotion_codes()
     except DomainError as exc:
         codes_error = exc.detail
-    today = datetime.now(forms.outlet_zone()).date()
+    today = datetime.now(outlet_zone()).date()
     return render_template("console/catalogue.html", tiers=catalogue_admin.tiers(codes), codes=codes,
                            codes_error=codes_error, error=error, error_form=form, today=today,
                            form=request.form if error else {}, request_id=secrets.token_urlsafe(18),
@@ -66,12 +69,12 @@ def _on_day(unix: int | None) -> str:
     """A Stripe timestamp as the outlet's calendar date, for the codes' expiry."""
     if unix is None:
         return "—"
-    return f"{datetime.fromtimestamp(unix, forms.outlet_zone()):%d %b %Y}"
+    return f"{datetime.fromtimestamp(unix, outlet_zone()):%d %b %Y}"
 
 
 def _local_day(when: datetime) -> str:
     """A change's date as staff typed it: the outlet's calendar day (its midnight is the UTC evening before, east of UTC)."""
-    return f"{when.astimezone(forms.outlet_zone()):%d %b %Y}"
+    return f"{when.astimezone(outlet_zone()):%d %b %Y}"
 
 
 @bp.get("/catalogue")
@@ -81,15 +84,7 @@ def catalogue() -> tuple[str, int]:
 
 
 def _act(form: str, action: Callable[[], str]) -> Response | tuple[str, int]:
-    try:
-        with unit_of_work():
-            done = action()
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return _page(exc.detail, form, exc.status if exc.status < 500 else 502)
-    flash(done)
-    return redirect(url_for("console.catalogue") + f"#{form}", 303)
+    return act(action, lambda detail, status: _page(detail, form, status), url_for("console.catalogue") + f"#{form}")
 
 
 @bp.post("/catalogue/sync")
@@ -108,8 +103,8 @@ def catalogue_sync() -> Response | tuple[str, int]:
 @console_page(READ, WRITE)
 def catalogue_create_code() -> Response | tuple[str, int]:
     def run() -> str:
-        req = forms.request_id(request.form.get("request_id"))
-        new = forms.new_code(request.form, datetime.now(forms.outlet_zone()).date())
+        req = request_id(request.form.get("request_id"))
+        new = forms.new_code(request.form, datetime.now(outlet_zone()).date())
         made = catalogue_admin.create_promotion_code(new, f"console-promo:{req}")
         _audit("catalogue.promotion_code.create", "promotion_code", made.id,
                {"code": made.code, "coupon": made.coupon.id, "percent_off": made.coupon.percent_off,

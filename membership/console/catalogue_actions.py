@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from membership.billing.gateway.promotion_admin import NewCode
@@ -22,9 +20,9 @@ from membership.billing.notices.policy import POLICIES
 from membership.billing.notices.scheduling import PriceChangeTooSoon
 from membership.errors import InvalidInput, NotFound
 from membership.extensions import db
+from membership.ledger.journal import outlet_zone
 from membership.money import MoneyError, format_money, normalize_currency, to_minor
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 CODE = re.compile(r"^[A-Za-z0-9-]{3,40}$")
 PROMO_ID = re.compile(r"^promo_[A-Za-z0-9]{1,64}$")
 INTRO = re.compile(r"^(\*|[a-z0-9-]{1,64}(,[a-z0-9-]{1,64})*)$")
@@ -37,16 +35,6 @@ class TooSoon(InvalidInput):
     earliest allowed date."""
 
     status, title = 400, "Too soon for the legal notice"
-
-
-def outlet_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SETTINGS"].outlet_timezone)
-
-
-def request_id(raw: str | None) -> str:
-    if not raw or not REQUEST_ID.match(raw):
-        raise InvalidInput("The form is missing its request id: reload the page and submit again.")
-    return raw
 
 
 def _date(text: str, what: str) -> date:

@@ -11,20 +11,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from membership.console import members_actions as actions
+from membership.console.acting import act
 from membership.console.auth import console_page, staff
 from membership.console.blueprint import bp
 from membership.console.members_data import member_page, reader_or_404
 from membership.console.members_search import search
-from membership.errors import DomainError, NotFound
 from membership.identity.models import Reader
 from membership.money import format_money
 from membership.staff.models import StaffUser
 from membership.staff.roles import allows
-from membership.unit_of_work import unit_of_work
 
 ACTIONS = ("payments:refund", "subscriptions:cancel", "comps:write", "receipts:resend", "links:resend",
            "readers:erase")
@@ -57,16 +56,9 @@ Action = Callable[[Reader, StaffUser], str]
 
 
 def _act(reader_id: int, form: str, action: Action) -> Response | tuple[str, int]:
-    try:
-        with unit_of_work():
-            done = action(reader_or_404(reader_id), staff())
-    except NotFound:
-        raise
-    except DomainError as exc:
-        status = exc.status if exc.status < 500 else 502
-        return _member(reader_id, error=exc.detail, status=status, form=form)
-    flash(done)
-    return redirect(url_for("console.member", reader_id=reader_id) + f"#{form}", 303)
+    return act(lambda: action(reader_or_404(reader_id), staff()),
+               lambda detail, status: _member(reader_id, error=detail, status=status, form=form),
+               url_for("console.member", reader_id=reader_id) + f"#{form}")
 
 
 @bp.post("/members/<int:reader_id>/payments/<int:payment_id>/refund")

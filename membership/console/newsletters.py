@@ -21,10 +21,12 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from membership.console import newsletters_data as data
+from membership.console.acting import act
 from membership.console.auth import console_page, staff
 from membership.console.blueprint import bp
-from membership.errors import Conflict, DomainError, NotFound
+from membership.errors import Conflict
 from membership.extensions import db
+from membership.ledger.journal import outlet_zone
 from membership.newsletters import campaigns, dispatch
 from membership.newsletters.markdown import to_html
 from membership.newsletters.models import Campaign, CampaignStatus, Newsletter
@@ -40,7 +42,7 @@ LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 
 def helpers() -> dict[str, Any]:
     return {"local": data.local, "segment_text": data.segment_text, "segments": data.SEGMENTS,
-            "local_zone": data.zone().key}
+            "local_zone": outlet_zone().key}
 
 
 def _safe_body(campaign: Campaign) -> str:
@@ -162,8 +164,7 @@ def _campaign_page(campaign_id: int, error: str | None = None, status: int = 200
     campaign = campaigns.get_campaign(campaign_id)
     newsletter = db.session.get(Newsletter, campaign.newsletter_id)
     figures = progress(campaign)
-    recipients = (data.count(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id,
-                             campaign.segment_label) if not figures.total else None)
+    recipients = data.recipients_before_send(campaign, figures)
     return render_template("console/campaign.html", c=campaign, newsletter=newsletter, figures=figures,
                            recipients=recipients, body_html=_safe_body(campaign), error=error, error_form=form, live=campaign.status in LIVE,
                            due=campaigns.is_due(campaign),
@@ -186,16 +187,8 @@ def progress_json(campaign_id: int) -> Response:
 
 
 def _act(campaign_id: int, form: str, action: Callable[[], str]) -> Response | tuple[str, int]:
-    try:
-        with unit_of_work():
-            done = action()
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return _campaign_page(campaign_id, error=exc.detail, status=exc.status if exc.status < 500 else 502,
-                              form=form)
-    flash(done)
-    return redirect(url_for("console.campaign", campaign_id=campaign_id), 303)
+    return act(action, lambda detail, status: _campaign_page(campaign_id, error=detail, status=status, form=form),
+               url_for("console.campaign", campaign_id=campaign_id))
 
 
 @bp.post("/newsletters/campaigns/<int:campaign_id>/test")
@@ -255,8 +248,7 @@ def _cancel_page(campaign_id: int) -> tuple[str, int]:
     if campaign.status not in CANCELLABLE:
         raise Conflict(f"This campaign is {campaign.status.value}: there is nothing left to cancel.")
     figures = progress(campaign)
-    recipients = (data.count(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id,
-                             campaign.segment_label) if not figures.total else None)
+    recipients = data.recipients_before_send(campaign, figures)
     return render_template("console/campaign_cancel.html", c=campaign, figures=figures, recipients=recipients,
                            newsletter=db.session.get(Newsletter, campaign.newsletter_id), **helpers()), 200
 

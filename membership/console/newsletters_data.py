@@ -13,17 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from membership.billing.models import Plan, PlanKind
 from membership.db import utcnow
 from membership.errors import DomainError
 from membership.extensions import db
+from membership.ledger.journal import outlet_zone
 from membership.newsletters.models import Campaign, Newsletter, Segment
-from membership.newsletters.outcomes import Progress, progress
+from membership.newsletters.outcomes import Progress, progress_of
 from membership.newsletters.segments import recipients
 
 MAX_SUBJECT = 300
@@ -118,6 +117,14 @@ def count(newsletter_id: int, segment: Segment, plan_id: int | None, label: str 
     return int(db.session.scalar(stmt) or 0)
 
 
+def recipients_before_send(campaign: Campaign, figures: Progress) -> int | None:
+    """Before the send made its delivery rows, the readers the segment holds today;
+    after, None (the rows are the count)."""
+    if figures.total:
+        return None
+    return count(campaign.newsletter_id, campaign.segment, campaign.segment_plan_id, campaign.segment_label)
+
+
 def tiers() -> list[Plan]:
     """Membership plans (a tier segment selects their paying members), active first."""
     return list(db.session.scalars(select(Plan).where(Plan.kind == PlanKind.MEMBERSHIP)
@@ -156,25 +163,20 @@ class Listing:
 
 
 def listing() -> list[Listing]:
-    """Each newsletter with its newest campaigns and their figures (one count each)."""
-    out = []
-    for newsletter in newsletters():
-        rows = list(db.session.scalars(select(Campaign).where(Campaign.newsletter_id == newsletter.id)
-                                       .order_by(Campaign.id.desc()).limit(LIST_CAMPAIGNS + 1)))
-        out.append(Listing(newsletter, [Row(c, progress(c)) for c in rows[:LIST_CAMPAIGNS]],
-                           len(rows) > LIST_CAMPAIGNS))
-    return out
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SETTINGS"].outlet_timezone)
+    """Each newsletter with its newest campaigns and their figures (counted for all at once)."""
+    newest = [(newsletter, list(db.session.scalars(select(Campaign).where(Campaign.newsletter_id == newsletter.id)
+                                                   .order_by(Campaign.id.desc()).limit(LIST_CAMPAIGNS + 1))))
+              for newsletter in newsletters()]
+    figures = progress_of([c for _, rows in newest for c in rows[:LIST_CAMPAIGNS]])
+    return [Listing(newsletter, [Row(c, figures[c.id]) for c in rows[:LIST_CAMPAIGNS]], len(rows) > LIST_CAMPAIGNS)
+            for newsletter, rows in newest]
 
 
 def local(value: datetime | None) -> str:
     """'5 Dec 2026, 09:30 PST' in the outlet's zone; '—' for none."""
     if value is None:
         return "—"
-    return value.astimezone(zone()).strftime("%-d %b %Y, %H:%M %Z")
+    return value.astimezone(outlet_zone()).strftime("%-d %b %Y, %H:%M %Z")
 
 
 def schedule_time(form: Mapping[str, str]) -> datetime | None:
@@ -186,7 +188,7 @@ def schedule_time(form: Mapping[str, str]) -> datetime | None:
         raise FormInvalid("Choose when to send: now, or at a date and time.")
     raw = form.get("at", "").strip()
     try:
-        at = datetime.fromisoformat(raw).replace(tzinfo=zone())
+        at = datetime.fromisoformat(raw).replace(tzinfo=outlet_zone())
     except ValueError as exc:
         raise FormInvalid("Give the date and time to send at, such as 2026-12-24 09:00.") from exc
     now = utcnow()
