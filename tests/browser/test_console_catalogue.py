@@ -6,13 +6,11 @@ console-price-change-done, console-price-changes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -26,9 +24,8 @@ from membership.demo import seed_catalogue
 from membership.enums import StaffRole
 from membership.extensions import db
 from membership.mail.models import Notice, NoticeStatus
-from membership.staff import totp
 from tests.browser.harness import Site, assert_accessible, shoot
-from tests.console.helpers import sign_in_browser, staff_user
+from tests.console.helpers import sign_in_browser, sign_in_browser_past_second_factor, staff_user
 from tests.factories.billing import SubscriptionFactory
 from tests.factories.readers import ReaderFactory
 from tests.support.promotions import intro_offers_retired_after
@@ -50,18 +47,9 @@ def _look(page: Any, name: str) -> None:
 
 
 def _admin_signed_in(site: Site, page: Any) -> None:
-    """The admin's authenticator is enrolled beforehand; the browser types its code on the
-    real second-factor page before the catalogue opens."""
-    user = staff_user(StaffRole.ADMIN, "catalogue.admin@staff.example")
-    app = pyotp.TOTP(totp.pending_secret(user))
-    assert totp.confirm_enrolment(user, app.at(time.time() - 30)) is not None
-    db.session.commit()
-    sign_in_browser(page, site, user, verified=False)
-    page.goto("/staff/catalogue")
-    page.get_by_role("heading", name="Confirm it is you").wait_for()
-    page.get_by_label("Code", exact=True).fill(app.now())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/staff/catalogue")
+    """The admin types their authenticator's code on the real second-factor page before the catalogue opens."""
+    sign_in_browser_past_second_factor(page, site, staff_user(StaffRole.ADMIN, "catalogue.admin@staff.example"),
+                                       "/staff/catalogue")
 
 
 def test_admin_creates_a_code_and_changes_a_price_through_the_notice_flow(site: Site, page: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,12 @@ def _finance_signed_in(site: Site, page: Any) -> str:
     unverified (the console's fast path for the magic-link step), and the browser types
     the app's current code on the real second-factor page. Returns an API token of the
     same role, to ask the API for the numbers to compare with."""
-    import pyotp
-
-    from membership.staff import totp
     from membership.staff.services import create_staff_user
-    from tests.console.helpers import sign_in_browser, staff_user
+    from tests.console.helpers import sign_in_browser_past_second_factor, staff_user
 
     _api_user, token = create_staff_user("fin-api@news.example", StaffRole.FINANCE)
-    user = staff_user(StaffRole.FINANCE, "fin@news.example")
-    secret = totp.pending_secret(user)
-    app = pyotp.TOTP(secret)
-    assert totp.confirm_enrolment(user, app.at(time.time() - 30)) is not None  # the code of the step before
-    db.session.commit()
-    sign_in_browser(page, site, user, verified=False)
-    page.goto("/staff/dashboard")
-    page.get_by_role("heading", name="Confirm it is you").wait_for()
-    page.get_by_label("Code", exact=True).fill(app.now())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/staff/dashboard")
+    sign_in_browser_past_second_factor(page, site, staff_user(StaffRole.FINANCE, "fin@news.example"),
+                                       "/staff/dashboard")
     return token
 
 

@@ -5,14 +5,19 @@ sign-in tests themselves, which go through the real flow)."""
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
 from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
+from membership.identity.models import Reader, ReaderSession
+from membership.identity.sessions import _hash as reader_hash
+from membership.staff import totp
 from membership.staff.console_sessions import hash_secret
 from membership.staff.models import StaffSession, StaffUser
 from membership.staff.services import create_staff_user
@@ -62,3 +67,33 @@ def sign_in_browser(context_or_page: Any, site: Any, user: StaffUser, verified: 
     name, value = session_cookie(site.app, {SID_KEY: raw, CSRF_KEY: csrf, "_permanent": True})
     context.add_cookies([{"name": name, "value": value, "url": site.url}])
     return csrf
+
+
+def reader_signed_in(client: FlaskClient, email: str, name: str = "") -> Reader:
+    """A reader's own (non-staff) session on the test client: what the console must not take for staff."""
+    reader = Reader(email=email, name=name)
+    db.session.add(reader)
+    db.session.flush()
+    raw = secrets.token_urlsafe(32)
+    db.session.add(ReaderSession(token_hash=reader_hash(raw), reader_id=reader.id, created_at=utcnow(),
+                                 last_seen_at=utcnow()))
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["sid"] = raw
+    return reader
+
+
+def sign_in_browser_past_second_factor(page: Any, site: Any, user: StaffUser, path: str) -> None:
+    """Open `path` in the browser as `user` WITH the second factor: their authenticator is
+    enrolled beforehand (with the code of the step before, so the one typed is not a
+    replay), the session starts unverified, and the browser types the app's current code
+    on the real second-factor page, then lands on `path`."""
+    app = pyotp.TOTP(totp.pending_secret(user))
+    assert totp.confirm_enrolment(user, app.at(time.time() - 30)) is not None
+    db.session.commit()
+    sign_in_browser(page, site, user, verified=False)
+    page.goto(path)
+    page.get_by_role("heading", name="Confirm it is you").wait_for()
+    page.get_by_label("Code", exact=True).fill(app.now())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"**{path}")

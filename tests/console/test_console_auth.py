@@ -18,12 +18,10 @@ from membership.console.auth import GUARD_MARK
 from membership.db import utcnow
 from membership.enums import StaffRole
 from membership.extensions import db
-from membership.identity.models import Reader, ReaderSession
-from membership.identity.sessions import _hash as reader_hash
 from membership.staff import totp
 from membership.staff.models import AuditLog, StaffSession, StaffSignInLink, StaffTotp
 from tests.console.auth_support import csrf, enrolled, mailed_links, request_link, setup_key, sign_in_by_link
-from tests.console.helpers import sign_in_client, staff_user
+from tests.console.helpers import reader_signed_in, sign_in_client, staff_user
 
 OPEN_ROUTES = {"console.home", "console.signin_post", "console.signin_link", "console.signin_link_post",
                "console.signout", "console.second_factor", "console.second_factor_post", "console.totp_setup",
@@ -129,20 +127,8 @@ def test_next_never_leaves_the_console(client: FlaskClient) -> None:
         assert resp.status_code == 303 and resp.headers["Location"] == "/staff/members", target  # support: Members
 
 
-def _reader_session(client: FlaskClient) -> Reader:
-    reader = Reader(email="reader-console@example.org", name="Ani")
-    db.session.add(reader)
-    db.session.flush()
-    db.session.add(ReaderSession(token_hash=reader_hash("raw-reader-sid"), reader_id=reader.id,
-                                 created_at=utcnow(), last_seen_at=utcnow()))
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["sid"] = "raw-reader-sid"
-    return reader
-
-
 def test_a_readers_session_opens_no_console_page_and_a_staff_session_no_account(client: FlaskClient) -> None:
-    _reader_session(client)
+    reader_signed_in(client, "reader-console@example.org", "Ani")
     assert client.get("/account").status_code == 200  # the reader is signed in as a reader
     for page in ("/staff/members", "/staff/operations/inbox", "/staff/dashboard", "/staff/home"):
         resp = client.get(page)

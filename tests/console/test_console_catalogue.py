@@ -26,12 +26,11 @@ from membership.db import utcnow
 from membership.demo import seed_catalogue
 from membership.enums import StaffRole, SubscriptionStatus
 from membership.extensions import db
-from membership.identity.models import Reader, ReaderSession
-from membership.identity.sessions import _hash as reader_hash
+from membership.identity.models import Reader
 from membership.mail.models import Notice, NoticeStatus
 from membership.staff.models import AuditLog
 from tests.console.auth_support import csrf
-from tests.console.helpers import sign_in_client, staff_user
+from tests.console.helpers import reader_signed_in, sign_in_client, staff_user
 from tests.factories.billing import SubscriptionFactory
 from tests.support.promotions import intro_offers_retired_after
 
@@ -89,14 +88,7 @@ def test_only_admins_open_or_change_the_catalogue(client: FlaskClient, role: Sta
 
 
 def test_a_readers_session_is_sent_to_the_staff_sign_in(client: FlaskClient) -> None:
-    reader = Reader(email="reader-catalogue@example.org")
-    db.session.add(reader)
-    db.session.flush()
-    db.session.add(ReaderSession(token_hash=reader_hash("raw-reader-cat"), reader_id=reader.id,
-                                 created_at=utcnow(), last_seen_at=utcnow()))
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["sid"] = "raw-reader-cat"
+    reader_signed_in(client, "reader-catalogue@example.org")
     resp = client.get("/staff/catalogue")
     assert resp.status_code == 303 and resp.headers["Location"] == "/staff/?next=/staff/catalogue"
     assert client.post("/staff/catalogue/sync", data={"csrf_token": csrf(client)}).status_code == 401
