@@ -46,7 +46,19 @@ from membership.billing.gateway.subscriptions import Move, move_to_price
 from membership.billing.models import Price, Subscription
 from membership.billing.notices.policy import POLICIES
 from membership.billing.notices.scheduling import auto_renewing
-from membership.billing.price_change_records import HELD, KIND, LOOKBACK, ON_SALE, Change, announced_at, same_sale
+from membership.billing.price_change_records import (
+    HELD,
+    KIND,
+    LOOKBACK,
+    ON_SALE,
+    Change,
+    announced,
+    announced_at,
+    applied_keys,
+    on_sale_entries,
+    same_sale,
+    told,
+)
 from membership.billing.price_changes import find_successor, successor
 from membership.billing.processor import ProcessorError
 from membership.db import utcnow
@@ -104,12 +116,8 @@ class Summary:
 
 def due_changes(now: datetime) -> list[Change]:
     """Announced changes whose date has come, oldest first (read off the notice rows)."""
-    policy = POLICIES[KIND]
-    keys = db.session.scalars(select(Notice.dedupe_key).where(
-        Notice.kind == KIND, Notice.window_closes_at <= now,
-        Notice.window_closes_at > now - LOOKBACK - policy.legal_max).execution_options(yield_per=5000))
-    found = {c for k in keys if (c := Change.from_notice_key(k)) and now - LOOKBACK < c.effective_at <= now}
-    return sorted(found)
+    window = (Notice.window_closes_at <= now, Notice.window_closes_at > now - LOOKBACK - POLICIES[KIND].legal_max)
+    return sorted(c for c in announced(None, *window) if now - LOOKBACK < c.effective_at <= now)
 
 
 def apply_due(now: datetime | None = None, *, dry_run: bool = False, budget: int = BUDGET,
@@ -139,10 +147,6 @@ def apply_due(now: datetime | None = None, *, dry_run: bool = False, budget: int
     return summary
 
 
-def _told(change: Change) -> ColumnElement[bool]:
-    return and_(Notice.kind == KIND, Notice.dedupe_key == Subscription.stripe_subscription_id + f":{change.key}")
-
-
 def _delivered(change: Change) -> ColumnElement[bool]:
     """Sent inside the legal window and not bounced since."""
     bounced = exists().where(BounceEvent.email == func.lower(Notice.email), BounceEvent.kind.in_(HARD_BOUNCES),
@@ -160,9 +164,7 @@ def _put_on_sale(run: ChangeRun, dry_run: bool) -> None:
     already gone off sale before the announcement) moves its readers only: putting its
     price back on sale would undo the change that replaced it.
     """
-    done = db.session.scalars(select(AuditLog.details).where(
-        AuditLog.action == ON_SALE, AuditLog.target_type == "price", AuditLog.target_id == str(run.old.id)))
-    if any(d.get("change") == run.change.key for d in done):
+    if run.change.key in applied_keys([run.old.id]):
         return
     catch_up = _catch_up(run)
     run.on_sale_now = not catch_up
@@ -186,9 +188,7 @@ def _catch_up(run: ChangeRun) -> bool:
     if run.old.active:
         return False
     since = announced_at(run.change)
-    entries = db.session.scalars(select(AuditLog).where(
-        AuditLog.action == ON_SALE, AuditLog.target_type == "price",
-        AuditLog.target_id.in_([str(p.id) for p in same_sale(run.old)])))
+    entries = on_sale_entries(p.id for p in same_sale(run.old))
     return not any(e.details.get("on_sale") is not None and (since is None or e.at >= since)
                    and run.old.id in (e.details.get("off_sale"), *_ids(e.details.get("also_off_sale")))
                    for e in entries)
@@ -201,7 +201,7 @@ def _ids(value: object) -> list[object]:
 def _hold(run: ChangeRun, record: bool) -> None:
     """Subscribers still on the old price without a notice that counts: listed, audited once."""
     stmt = (auto_renewing(Subscription.price_id == run.change.price_id).add_columns(Notice)
-            .outerjoin(Notice, _told(run.change)).where(or_(Notice.id.is_(None), not_(_delivered(run.change)))))
+            .outerjoin(Notice, told(run.change)).where(or_(Notice.id.is_(None), not_(_delivered(run.change)))))
     last = 0
     while rows := db.session.execute(stmt.where(Subscription.id > last).order_by(Subscription.id).limit(CHUNK)).all():
         last = rows[-1][0].id
@@ -241,7 +241,7 @@ def _audit_held(change: Change, held: list[Held]) -> None:
 
 def _move(run: ChangeRun, now: datetime, left: int, dry_run: bool) -> tuple[int, str | None]:
     """Move the told subscribers, soonest renewal first; returns (budget left, why stopped)."""
-    stmt = (auto_renewing(Subscription.price_id == run.change.price_id).join(Notice, _told(run.change))
+    stmt = (auto_renewing(Subscription.price_id == run.change.price_id).join(Notice, told(run.change))
             .where(_delivered(run.change)).order_by(Subscription.current_period_end, Subscription.id)
             .limit(left + 1))
     subs = [sub for sub, _ in db.session.execute(stmt)]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
-from membership.billing.models import Price
+from membership.billing.models import Price, Subscription
 from membership.extensions import db
 from membership.mail.models import Notice
 from membership.staff.models import AuditLog
@@ -44,21 +44,28 @@ class Change:
             return None
         return cls(datetime.fromtimestamp(int(parts[1]), tz=UTC), int(parts[0]), int(parts[2]))
 
-    @classmethod
-    def from_notice_key(cls, dedupe_key: str) -> Change | None:
-        parts = dedupe_key.rsplit(":", 3)
-        return cls.from_key(":".join(parts[1:])) if len(parts) == 4 else None
 
-
-def _suffix() -> ColumnElement[Any]:
+def change_key() -> ColumnElement[Any]:
     """A notice's change key: its dedupe key after the Stripe subscription id (which has no colon)."""
-    return func.substr(Notice.dedupe_key, func.strpos(Notice.dedupe_key, ":") + 1)
+    position = func.strpos if db.session.get_bind().dialect.name == "postgresql" else func.instr  # SQLite: instr
+    return func.substr(Notice.dedupe_key, position(Notice.dedupe_key, ":") + 1)
 
 
-def announced(price_ids: Iterable[int] | None = None) -> list[Change]:
-    """Every change announced (for these prices), newest date first, read off the notices."""
-    suffix = _suffix()
-    stmt = select(suffix).where(Notice.kind == KIND).distinct()
+def notices_of(change: Change) -> tuple[ColumnElement[bool], ...]:
+    """Every notice of one change (a scan of the price-change notices: the key is a suffix)."""
+    return Notice.kind == KIND, Notice.dedupe_key.like(f"%:{change.key}")
+
+
+def told(change: Change) -> ColumnElement[bool]:
+    """Joins a subscription to its own notice of this change (the unique dedupe key)."""
+    return and_(Notice.kind == KIND, Notice.dedupe_key == Subscription.stripe_subscription_id + f":{change.key}")
+
+
+def announced(price_ids: Iterable[int] | None = None, *where: ColumnElement[bool]) -> list[Change]:
+    """Every change announced (for these prices, of these notices), newest date first, read
+    off the notices: one row per change."""
+    suffix = change_key()
+    stmt = select(suffix).where(Notice.kind == KIND, *where).distinct()
     ids = None if price_ids is None else {int(p) for p in price_ids}
     found = {c for (k,) in db.session.execute(stmt) if (c := Change.from_key(str(k)))
              and (ids is None or c.price_id in ids)}
@@ -85,8 +92,7 @@ def applied_keys(price_ids: Iterable[int]) -> set[str]:
 
 def announced_at(change: Change) -> datetime | None:
     """When the change was announced: its first notice row."""
-    return db.session.scalar(select(func.min(Notice.created_at)).where(
-        Notice.kind == KIND, Notice.dedupe_key.like(f"%:{change.key}")))
+    return db.session.scalar(select(func.min(Notice.created_at)).where(*notices_of(change)))
 
 
 def pending(price: Price, now: datetime) -> list[Change]:
