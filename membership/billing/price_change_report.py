@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from membership.billing.models import Plan, Price, Subscription
-from membership.billing.price_change_records import (
-    HELD,
-    KIND,
-    Change,
-    announced,
-    on_sale_entries,
-    same_sale,
-)
+from membership.billing.price_change_records import HELD, KIND, Change, applied_keys, change_key, told
+from membership.billing.price_changes import find_successor
 from membership.extensions import db
 from membership.identity.models import Reader
 from membership.mail.models import Notice, NoticeStatus
@@ -58,27 +52,26 @@ class ChangeState:
 
 
 def changes(limit: int = CHANGES) -> list[ChangeState]:
-    """The newest `limit` announced changes (by date) with their counts."""
-    out = []
-    for change in announced()[:limit]:
-        old = db.session.get(Price, change.price_id)
-        if old is not None:
-            out.append(_state(change, old))
-    return out
+    """The newest `limit` announced changes (by date) with their counts. The notices are read
+    once for every change (grouped by change and status), not once per change."""
+    key = change_key()
+    by_change: dict[Change, dict[str, int]] = {}
+    for k, status, n in db.session.execute(select(key, Notice.status, func.count(Notice.id))
+                                           .where(Notice.kind == KIND).group_by(key, Notice.status)):
+        if (change := Change.from_key(str(k))) is not None:
+            by_change.setdefault(change, {s.value: 0 for s in NoticeStatus})[NoticeStatus(status).value] += int(n)
+    listed = sorted(by_change, reverse=True)[:limit]
+    prices = {p.id: p for p in db.session.scalars(select(Price).where(Price.id.in_({c.price_id for c in listed})))}
+    done = applied_keys(prices)
+    return [_state(c, prices[c.price_id], c.key in done, by_change[c]) for c in listed if c.price_id in prices]
 
 
-def _state(change: Change, old: Price) -> ChangeState:
-    new = next((p for p in same_sale(old) if p.amount_minor == change.new_amount_minor), None)
-    applied = any(e.details.get("change") == change.key for e in on_sale_entries([old.id]))
-    told = (Notice.kind == KIND, Notice.dedupe_key.like(f"%:{change.key}"))
-    by_status = dict(db.session.execute(select(Notice.status, func.count(Notice.id)).where(*told)
-                                        .group_by(Notice.status)).all())
-    state = ChangeState(change, db.session.get_one(Plan, old.plan_id), old, new, applied,
-                        {s.value: int(by_status.get(s, 0)) for s in NoticeStatus})
+def _state(change: Change, old: Price, applied: bool, notices: dict[str, int]) -> ChangeState:
+    new = find_successor(old, change.new_amount_minor)
+    state = ChangeState(change, db.session.get_one(Plan, old.plan_id), old, new, applied, notices)
     if new is not None:
-        state.moved = db.session.scalar(select(func.count(Subscription.id)).join(Notice, and_(
-            *told, Notice.dedupe_key == Subscription.stripe_subscription_id + f":{change.key}"))
-            .where(Subscription.price_id == new.id)) or 0
+        state.moved = db.session.scalar(select(func.count(Subscription.id)).join(Notice, told(change))
+                                        .where(Subscription.price_id == new.id)) or 0
     held = (AuditLog.action == HELD, AuditLog.target_type == "reader",
             AuditLog.details["notice_key"].as_string().like(f"%:{change.key}"))
     state.held_count = db.session.scalar(select(func.count(AuditLog.id)).where(*held)) or 0

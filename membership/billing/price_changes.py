@@ -1,7 +1,7 @@
 """A price change, as staff run it: preview who is told what and when, then announce it.
 
-The notices themselves are `notices.scheduling.schedule_price_change`, the same call
-`flask mail price-change` makes, and the preview reads the very candidates it records
+The notices themselves are recorded by `notices.scheduling.record_price_change`, as
+`flask mail price-change` records them after the same check, and the preview reads the very candidates it records
 (`price_change_candidates`), so what the page promises is what gets scheduled.
 
 Announcing also makes the new price: a local Price row for the same plan, currency and
@@ -27,15 +27,15 @@ from membership.billing.notices.scheduling import (
     check_price_change,
     price_change_audience,
     price_change_candidates,
-    schedule_price_change,
+    record_price_change,
 )
+from membership.billing.price_change_records import KIND, Change, notices_of
 from membership.db import utcnow
 from membership.enums import Interval
 from membership.extensions import db
 from membership.mail.models import Notice
 
 PREVIEW_ROWS = 50
-KIND = "price_change"
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def announce(price_id: int, new_amount_minor: int, effective_at: datetime, now: 
     now = now or utcnow()
     price = check_price_change(price_id, new_amount_minor, effective_at, now)
     new_price = successor(price, new_amount_minor)
-    created = schedule_price_change(price.id, new_amount_minor, effective_at, now)
+    created = record_price_change(price, new_amount_minor, effective_at, now)  # checked above
     return Announced(price, new_price, created)
 
 
@@ -121,7 +121,6 @@ def successor(price: Price, amount_minor: int) -> Price:
 def scheduled(price_id: int, new_amount_minor: int, effective_at: datetime,
               rows: int = PREVIEW_ROWS) -> tuple[int, list[Notice]]:
     """The notices recorded for one announced change: how many, and the first rows."""
-    suffix = f"%:{price_id}:{int(effective_at.timestamp())}:{new_amount_minor}"
-    where = (Notice.kind == KIND, Notice.dedupe_key.like(suffix))
+    where = notices_of(Change(effective_at, price_id, new_amount_minor))
     count = db.session.scalar(select(func.count(Notice.id)).where(*where)) or 0
     return count, list(db.session.scalars(select(Notice).where(*where).order_by(Notice.id).limit(rows)))

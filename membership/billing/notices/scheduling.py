@@ -247,9 +247,10 @@ def price_change_candidates(price: Price, new_amount_minor: int, effective_at: d
     """Each subscriber's notice as it will be recorded (kind price_change), chunk by chunk:
     the one definition the scheduler records and the console's preview shows."""
     policy = POLICIES["price_change"]
+    change = Change(effective_at, price.id, new_amount_minor)
     for rows in chunks(price_change_audience(price), size):
         yield [(sub, Candidate(
-            f"{sub.stripe_subscription_id}:{price.id}:{_unix(effective_at)}:{new_amount_minor}", email,
+            f"{sub.stripe_subscription_id}:{change.key}", email,
             sub.reader_id, {"subscription_id": sub.id, "price_id": price.id, "old_amount_minor": sub.unit_amount_minor,
                             "new_amount_minor": new_amount_minor, "effective_at": _unix(effective_at)},
             max(policy.due_at(effective_at), now), policy.window_closes_at(effective_at)))
@@ -265,6 +266,11 @@ def schedule_price_change(price_id: int, new_amount_minor: int, effective_at: da
     """
     now = now or utcnow()
     price = check_price_change(price_id, new_amount_minor, effective_at, now)
+    return record_price_change(price, new_amount_minor, effective_at, now)
+
+
+def record_price_change(price: Price, new_amount_minor: int, effective_at: datetime, now: datetime) -> int:
+    """The notices of a change `check_price_change` accepted (the check is the caller's)."""
     created = 0
     for batch in price_change_candidates(price, new_amount_minor, effective_at, now):
         created += record_missing(POLICIES["price_change"].kind, [candidate for _, candidate in batch])
