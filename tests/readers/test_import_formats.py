@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ def test_a_windows_spreadsheet_file_is_read_with_a_warning() -> None:
     raw = "Email Address,First Name\nzoe@example.org,Zoë\n".encode("cp1252")
     parsed = parse_bytes(raw, MAILCHIMP, {})
     assert parsed.records[0].name == "Zoë" and parsed.warnings
+    assert parsed.sha256 == hashlib.sha256(raw).hexdigest()  # the file's bytes, whichever door they came through
     bom = "\ufeffEmail Address,First Name\nzoe@example.org,Zoë\n".encode()
     assert parse_bytes(bom, MAILCHIMP, {}).records[0].email == "zoe@example.org"
 

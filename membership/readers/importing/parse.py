@@ -62,9 +62,7 @@ def read_file(path: Path, fmt: Format, overrides: Mapping[str, str]) -> Parsed:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    parsed = parse_bytes(raw, fmt, overrides)
-    parsed.sha256 = hashlib.sha256(raw).hexdigest()
-    return parsed
+    return parse_bytes(raw, fmt, overrides)
 
 
 def parse_bytes(raw: bytes, fmt: Format, overrides: Mapping[str, str]) -> Parsed:
@@ -78,6 +76,7 @@ def parse_bytes(raw: bytes, fmt: Format, overrides: Mapping[str, str]) -> Parsed
         warnings.append("the file is not UTF-8; it was read as Windows-1252")
     parsed = parse_text(text, fmt, overrides)
     parsed.warnings[:0] = warnings
+    parsed.sha256 = hashlib.sha256(raw).hexdigest()  # the file an import run names (MemberImport)
     return parsed
 
 

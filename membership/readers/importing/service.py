@@ -10,7 +10,6 @@ who ran it); the caller's unit of work commits.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 
 from membership.db import utcnow
@@ -36,9 +35,7 @@ def parse(raw: bytes, source: str, maps: Sequence[str]) -> Parsed:
         overrides = parse_maps(tuple(maps))
     except MappingError as exc:
         raise ImportFileError(str(exc)) from None
-    parsed = parse_bytes(raw, fmt, overrides)
-    parsed.sha256 = hashlib.sha256(raw).hexdigest()
-    return parsed
+    return parse_bytes(raw, fmt, overrides)
 
 
 def default_target(source: str) -> Target:
