@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from membership import connections, create_app
@@ -146,9 +148,23 @@ def committed_db(app: Flask) -> Iterator[None]:
     with app.app_context():
         yield
         db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _empty_every_table()
+
+
+def _empty_every_table(tries: int = 5) -> None:
+    """TRUNCATE locks every table at once; a live site's worker or web process still finishing
+    a late webhook may hold some of them in another order, and PostgreSQL then picks one side
+    as a deadlock victim. When that is the TRUNCATE, the other side has gone on: try again."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    for attempt in range(1, tries + 1):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if attempt == tries or "deadlock detected" not in str(exc):
+                raise
+            time.sleep(0.2 * attempt)
 
 
 @pytest.fixture(scope="session")
